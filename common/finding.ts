@@ -99,6 +99,8 @@ export interface FindingRecord {
   kind: FindingKind;
   family: Family;
   stateKey: string;
+  /** Snapshot the finding came in (state kinds); empty otherwise. */
+  snapshotId: string;
   fields: Fields;
 }
 
