@@ -9,6 +9,23 @@ export type AlertStatus = (typeof ALERT_STATUSES)[number];
 /** Statuses after which a repeat of the same dedup key opens a new alert instead of folding in. */
 export const CLOSED_STATUSES: readonly AlertStatus[] = ['resolved', 'false_positive'];
 
+/**
+ * The alert lifecycle (DESIGN §3.3): which status may follow which. Anything else is refused with
+ * STORE_INVALID_TRANSITION. A closed or accepted alert can only be reopened.
+ */
+export const STATUS_TRANSITIONS: Readonly<Record<AlertStatus, readonly AlertStatus[]>> = {
+  open: ['acknowledged', 'in_progress', 'resolved', 'false_positive', 'risk_accepted'],
+  acknowledged: ['in_progress', 'resolved', 'false_positive', 'risk_accepted'],
+  in_progress: ['resolved', 'false_positive', 'risk_accepted'],
+  resolved: ['open'],
+  false_positive: ['open'],
+  risk_accepted: ['open'],
+};
+
+export function canTransition(from: AlertStatus, to: AlertStatus): boolean {
+  return STATUS_TRANSITIONS[from].includes(to);
+}
+
 export interface RuleRef { id: string; title: string; version: string }
 
 /** What the rule engine produces for one matching finding (or one correlation). */
@@ -95,7 +112,10 @@ export interface IngestCommit {
   agentId: string;
   /** New findings only (already deduplicated against the store by id). */
   findings: FindingRecord[];
-  /** Snapshots closed by this batch: state items of (agent, kind) not in snapshotId are removed. */
+  /**
+   * Snapshots closed by this batch: state items of (agent, kind) not in snapshotId are removed —
+   * except items observed after the snapshot's earliest item (newer news than the snapshot).
+   */
   closedSnapshots: { kind: FindingKind; snapshotId: string }[];
   alerts: AlertUpsert[];
   /** Highest sequence number in the batch; stored as the agent's lastSeq. */
@@ -163,32 +183,50 @@ export interface Store {
   // ingest
   /** Ids among `ids` that are already stored (for dedupe before rules). */
   knownFindingIds(ids: string[]): Promise<Set<string>>;
+  /**
+   * All or nothing, durable when it resolves (the caller acks after it). The agent must exist
+   * (STORE_NOT_FOUND otherwise). Findings already stored are skipped; replaying a commit changes nothing.
+   */
   commit(c: IngestCommit): Promise<CommitResult>;
 
   // findings and state
   listFindings(q: FindingQuery): Promise<Page<FindingRecord>>;
+  /**
+   * Counts what `listFindings` would list by default: current state items for state kinds, all
+   * stored findings for event kinds. Keys with a zero count are left out.
+   */
   countFindings(by: 'kind' | 'agent', q?: { agentId?: string }): Promise<Record<string, number>>;
 
   // alerts
   getAlert(id: string): Promise<Alert | undefined>;
   listAlerts(q: AlertQuery): Promise<Page<Alert>>;
+  /** Keys are severities, statuses or host names; keys with a zero count are left out. Sort/limit/offset are ignored. */
   countAlerts(by: 'severity' | 'status' | 'host', q?: AlertQuery): Promise<Record<string, number>>;
+  /** Status change and its audit entry (action `alert.status`, target `alert:<id>`) in one step. */
   changeAlertStatus(id: string, change: StatusChange): Promise<Alert>;
+  /** Newest first (by `at`); default limit 100. */
   listAudit(q: { target?: string; limit?: number }): Promise<AuditEntry[]>;
   appendAudit(e: Omit<AuditEntry, 'id'>): Promise<AuditEntry>;
 
   // agents
+  /** Creates or replaces the agent, except that lastSeq and lastSeen never go back. */
   upsertAgent(a: AgentRecord): Promise<void>;
   getAgent(id: string): Promise<AgentRecord | undefined>;
   listAgents(): Promise<AgentRecord[]>;
+  /** Moves lastSeen forward (never back); STORE_NOT_FOUND for an unknown agent. */
   touchAgent(id: string, lastSeen: string): Promise<void>;
 
   // enrollment tokens
+  /** STORE_CONFLICT if the id or hash exists. */
   createToken(t: TokenRecord): Promise<void>;
   /** Atomically uses one token by hash; throws STORE_TOKEN_{UNKNOWN,EXPIRED,USED_UP}. */
   consumeToken(hash: string, now: string): Promise<TokenRecord>;
   listTokens(): Promise<TokenRecord[]>;
 
   // retention
+  /**
+   * Deletes findings observed before `findingsBefore` (never one a current state item points to) and
+   * closed alerts last seen before `alertsBefore`. The audit trail is never pruned. Returns the counts deleted.
+   */
   prune(p: RetentionPolicy): Promise<{ findings: number; alerts: number }>;
 }
