@@ -1,0 +1,89 @@
+/**
+ * The ingest pipeline (DESIGN §1): validate → dedupe by finding id → enrich → evaluate rules → persist.
+ * `ingest` resolves only after the store committed the batch; the caller acks `upToSeq` after that.
+ * Per agent, batches must be ingested one at a time (the stream handler serialises them).
+ */
+import { randomUUID } from 'node:crypto';
+import { KIND_FAMILY, type FindingRecord } from '../../common/finding.js';
+import type { Logger } from '../../common/logger.js';
+import type { WireFinding } from '../../proto/convert.js';
+import type { AlertUpsert, Store } from '../store/types.js';
+import { validateFinding } from './validate.js';
+
+export interface AgentIdentity { id: string; hostName: string }
+
+export interface IngestResult {
+  upToSeq: number;
+  stored: number;
+  duplicates: number;
+  rejected: number;
+  alerts: number;
+}
+
+export interface Pipeline {
+  ingest(agent: AgentIdentity, batch: { lastSeq: number; findings: WireFinding[] }): Promise<IngestResult>;
+}
+
+export interface PipelineDeps {
+  store: Store;
+  /** The rule engine: alerts for one finding (the engine is swapped on rule reload). */
+  evaluate(r: FindingRecord): AlertUpsert[];
+  log: Logger;
+  /** Observer for metrics and the demo's progress. */
+  onCommitted?(agent: AgentIdentity, r: IngestResult): void;
+}
+
+export function buildPipeline(deps: PipelineDeps): Pipeline {
+  const { store, log } = deps;
+  return {
+    async ingest(agent, batch) {
+      const receivedAt = new Date().toISOString();
+      const records: FindingRecord[] = [];
+      const closed: { kind: FindingRecord['kind']; snapshotId: string }[] = [];
+      let rejected = 0;
+      let maxSeq = Number(batch.lastSeq) || 0;
+      for (const w of batch.findings) {
+        const v = validateFinding(w);
+        if (!v.ok) {
+          rejected++;
+          maxSeq = Math.max(maxSeq, Number.isSafeInteger(v.seq) ? v.seq : 0);
+          log.warn('finding refused', { 'agent.id': agent.id, 'finding.id': v.id, 'finding.seq': v.seq, reason: v.reason });
+          // The refusal itself is kept as a health finding, so nothing disappears without a trace.
+          records.push({
+            id: `rejected-${agent.id}-${v.seq}-${randomUUID().slice(0, 8)}`, agentId: agent.id, hostName: agent.hostName,
+            seq: v.seq, observedAt: receivedAt, receivedAt, check: 'collector', kind: 'health', family: 'event',
+            stateKey: '', snapshotId: '',
+            fields: { 'event.action': 'finding-rejected', 'event.category': 'host', 'error.message': v.reason, 'canhgac.rejected.id': v.id },
+          });
+          continue;
+        }
+        const f = v.finding;
+        maxSeq = Math.max(maxSeq, f.seq);
+        records.push({
+          id: f.id, agentId: agent.id, hostName: agent.hostName, seq: f.seq, observedAt: f.observedAt, receivedAt,
+          check: f.check, kind: f.kind, family: KIND_FAMILY[f.kind], stateKey: f.stateKey, snapshotId: f.snapshotId, fields: f.fields,
+        });
+        if (f.snapshotId && f.snapshotTotal > 0) closed.push({ kind: f.kind, snapshotId: f.snapshotId });
+      }
+      const known = await store.knownFindingIds(records.map((r) => r.id));
+      const fresh = records.filter((r) => !known.has(r.id));
+      const alerts: AlertUpsert[] = [];
+      for (const r of fresh) {
+        try {
+          alerts.push(...deps.evaluate(r));
+        } catch (e) {
+          log.error('rule evaluation failed', { 'finding.id': r.id, error: (e as Error).message });
+        }
+      }
+      const result = await store.commit({
+        agentId: agent.id, findings: fresh, closedSnapshots: closed, alerts, upToSeq: maxSeq, lastSeen: receivedAt,
+      });
+      const out: IngestResult = {
+        upToSeq: maxSeq, stored: fresh.length, duplicates: records.length - fresh.length, rejected,
+        alerts: result.alertsCreated + result.alertsFolded,
+      };
+      deps.onCommitted?.(agent, out);
+      return out;
+    },
+  };
+}

@@ -1,0 +1,45 @@
+/**
+ * Validation of findings arriving from agents: the first step of the pipeline. Everything an agent says
+ * is untrusted input; a bad finding is refused with a reason, never allowed to crash the collector.
+ */
+import { FINDING_KINDS, KIND_FAMILY, LIMITS, type Finding, type FindingKind } from '../../common/finding.js';
+import { fromWire, type WireFinding } from '../../proto/convert.js';
+
+const KINDS = new Set<string>(FINDING_KINDS);
+/** Kinds an agent may send; `vulnerability` is derived on the collector. */
+const AGENT_KINDS = new Set<string>(FINDING_KINDS.filter((k) => k !== 'vulnerability'));
+const ID_RE = /^[A-Za-z0-9._:-]{8,128}$/;
+const FIELD_RE = /^[@A-Za-z_][A-Za-z0-9_.@-]{0,127}$/;
+
+export type Validated = { ok: true; finding: Finding } | { ok: false; id: string; seq: number; reason: string };
+
+export function validateFinding(w: WireFinding): Validated {
+  const id = typeof w.id === 'string' ? w.id.slice(0, LIMITS.maxIdLength) : '';
+  const seq = Number(w.seq);
+  const bad = (reason: string): Validated => ({ ok: false, id, seq, reason });
+  if (!ID_RE.test(w.id)) return bad('id must be 8–128 characters of [A-Za-z0-9._:-]');
+  if (!Number.isSafeInteger(seq) || seq < 1) return bad('seq must be a positive integer');
+  if (!KINDS.has(w.kind)) return bad(`unknown kind ${JSON.stringify(String(w.kind).slice(0, 40))}`);
+  if (!AGENT_KINDS.has(w.kind)) return bad(`kind ${w.kind} is derived by the collector and cannot be sent by an agent`);
+  if (!w.check || w.check.length > 64) return bad('check must be a name of 1–64 characters');
+  const family = KIND_FAMILY[w.kind as FindingKind];
+  if (family === 'state' && !w.stateKey) return bad(`state kind ${w.kind} needs a state_key`);
+  if ((w.stateKey ?? '').length > 1024) return bad('state_key longer than 1024 characters');
+  const names = Object.keys(w.fields ?? {});
+  if (names.length > LIMITS.maxFieldsPerFinding) return bad(`more than ${LIMITS.maxFieldsPerFinding} fields`);
+  for (const n of names) {
+    if (!FIELD_RE.test(n)) return bad(`field name ${JSON.stringify(n.slice(0, 60))} is not an ECS-style dotted name`);
+    const v = w.fields[n]!;
+    if (typeof v.s === 'string' && v.s.length > LIMITS.maxStringLength) return bad(`field ${n} longer than ${LIMITS.maxStringLength} characters`);
+    if (v.list && (v.list.values.length > LIMITS.maxListLength || v.list.values.some((x) => x.length > LIMITS.maxStringLength))) {
+      return bad(`field ${n} list too long`);
+    }
+    if (v.v === 'd' && !Number.isFinite(v.d)) return bad(`field ${n} is not a finite number`);
+  }
+  const now = Date.now();
+  const t = Number(w.observedAtMs);
+  if (!Number.isFinite(t) || t < Date.UTC(2000, 0, 1) || t > now + 24 * 3600_000) return bad('observed_at is not a plausible time');
+  const f = fromWire(w);
+  if (typeof f === 'string') return bad(f);
+  return { ok: true, finding: f };
+}
