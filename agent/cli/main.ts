@@ -1,0 +1,66 @@
+/** canhgac-agent: enroll | run | version */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from '../../common/args.js';
+import { loadYamlConfig, parseYamlConfig } from '../../common/config.js';
+import { describeError } from '../../common/errors.js';
+import { CHECK_ENTRIES } from '../checks/entries.js';
+import { agentConfigSchema, defaultDataDir, type AgentConfig } from '../config.js';
+import { runAgent } from '../run.js';
+import { AGENT_VERSION, enroll } from '../transport/enroll.js';
+
+const USAGE = `canhgac-agent enroll --collector HOST:PORT --token TOKEN --ca-fingerprint sha256:… [--data-dir DIR]
+  canhgac-agent run [--config FILE] [--data-dir DIR] [--collector HOST:PORT] [--once] [--fim-path DIR]…
+  canhgac-agent version`;
+
+export function loadAgentConfig(file: string | undefined, overrides: { dataDir?: string; fimPaths?: string[] }): AgentConfig {
+  const schema = agentConfigSchema(CHECK_ENTRIES);
+  const cfg = (file ? loadYamlConfig(file, schema, 'AGENT_CONFIG_INVALID') : parseYamlConfig('{}', '(defaults)', schema, 'AGENT_CONFIG_INVALID')) as AgentConfig;
+  if (overrides.dataDir) cfg.data_dir = overrides.dataDir;
+  if (overrides.fimPaths?.length && cfg.checks.fim) {
+    const fim = cfg.checks.fim as { paths?: string[] };
+    fim.paths = [...new Set([...(fim.paths ?? []), ...overrides.fimPaths])];
+  }
+  return cfg;
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [cmd, ...rest] = argv;
+  try {
+    if (cmd === 'enroll') {
+      const { values } = parse(rest, {
+        collector: { type: 'string' }, token: { type: 'string' }, 'ca-fingerprint': { type: 'string' }, 'data-dir': { type: 'string' },
+      }, USAGE);
+      for (const k of ['collector', 'token', 'ca-fingerprint'] as const) {
+        if (!values[k]) throw Object.assign(new Error(`--${k} is required`), { code: 'USAGE' });
+      }
+      const dataDir = values['data-dir'] ?? defaultDataDir();
+      const id = await enroll({ collector: values.collector!, token: values.token!, caFingerprint: values['ca-fingerprint']!, dataDir });
+      console.log(`enrolled as agent ${id.agentId}; identity kept in ${join(dataDir, 'identity')} (mode 0600)`);
+      return;
+    }
+    if (cmd === 'run') {
+      const { values } = parse(rest, {
+        config: { type: 'string' }, 'data-dir': { type: 'string' }, collector: { type: 'string' }, once: { type: 'boolean' },
+        'fim-path': { type: 'string', multiple: true }, progress: { type: 'boolean' },
+      }, USAGE);
+      const cfgFile = values.config ?? (values['data-dir'] && existsSync(join(values['data-dir'], 'agent.yaml')) ? join(values['data-dir'], 'agent.yaml') : undefined);
+      const config = loadAgentConfig(cfgFile, { ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}), ...(values['fim-path'] ? { fimPaths: values['fim-path'] } : {}) });
+      await runAgent({
+        config, checks: CHECK_ENTRIES, once: values.once ?? false,
+        ...(values.collector ? { collector: values.collector } : {}),
+        ...(values.progress ? { progress: (l: string) => console.log(l) } : {}),
+      });
+      process.exit(0);
+    }
+    if (cmd === 'version' || cmd === '--version') {
+      console.log(AGENT_VERSION);
+      return;
+    }
+    console.error(`usage: ${USAGE}`);
+    process.exit(cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2);
+  } catch (e) {
+    console.error(`canhgac-agent: ${describeError(e)}`);
+    process.exit((e as { code?: string }).code === 'USAGE' ? 2 : 1);
+  }
+}

@@ -1,0 +1,165 @@
+/** canhgac: the collector and the commands people use against it. */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parse, parseDuration } from '../../common/args.js';
+import { loadYamlConfig, parseYamlConfig } from '../../common/config.js';
+import { CanhGacError, describeError } from '../../common/errors.js';
+import { FINDING_KINDS, type FindingKind } from '../../common/finding.js';
+import { buildCollector, resolveProgramPath } from '../app.js';
+import { collectorConfigSchema, type CollectorConfig } from '../config.js';
+import { openPki } from '../grpc/pki.js';
+import { hashToken } from '../grpc/server.js';
+import { loadRules } from '../rules.js';
+import { openStore } from '../store/index.js';
+import { ALERT_STATUSES, SEVERITIES, type AlertStatus, type Severity, type Store } from '../store/types.js';
+import { runDemo } from './demo.js';
+import { agentDocument, agentsTable, alertDocument, alertsTable, findingDocument, findingsTable } from './format.js';
+
+const USAGE = `canhgac <command> [options]   (every command takes --data-dir DIR, default ./.canhgac)
+  demo [--once] [--fim-path DIR]… [--store sqlite|elasticsearch|opensearch --es-url URL --os-url URL]
+  serve [--config FILE]
+  token create [--ttl 24h] [--uses 1] [--group NAME]
+  alerts list [--severity S]… [--status S]… [--host NAME] [--limit N] [--json]
+  findings list --kind KIND [--host NAME] [--limit N] [--json]      kinds: ${FINDING_KINDS.join(', ')}
+  agents list [--json]`;
+
+export function defaultDataDir(): string {
+  return resolve(process.env.CANHGAC_DATA_DIR ?? '.canhgac');
+}
+
+export function loadCollectorConfig(dataDir: string, file?: string): CollectorConfig {
+  const f = file ?? join(dataDir, 'collector.yaml');
+  if (existsSync(f)) return loadYamlConfig(f, collectorConfigSchema, 'COLLECTOR_CONFIG_INVALID');
+  return parseYamlConfig('{}', '(defaults)', collectorConfigSchema, 'COLLECTOR_CONFIG_INVALID');
+}
+
+function storeConfigFrom(values: { store?: string | undefined; 'es-url'?: string | undefined; 'os-url'?: string | undefined }, cfg: CollectorConfig): Record<string, unknown> {
+  const type = values.store ?? (values['es-url'] ? 'elasticsearch' : values['os-url'] ? 'opensearch' : undefined);
+  if (!type) return cfg.store as Record<string, unknown>;
+  if (type === 'sqlite') return { type };
+  const url = type === 'elasticsearch' ? values['es-url'] : values['os-url'];
+  if (!url) throw new CanhGacError('USAGE', `--store ${type} needs ${type === 'elasticsearch' ? '--es-url' : '--os-url'} URL`);
+  return { ...(cfg.store as Record<string, unknown>), type, nodes: [url] };
+}
+
+async function withStore<T>(dataDir: string, fn: (s: Store) => Promise<T>, values: Parameters<typeof storeConfigFrom>[0] = {}): Promise<T> {
+  if (!existsSync(dataDir)) {
+    throw new CanhGacError('COLLECTOR_DATA_DIR', 'no collector data here yet', { where: dataDir, hint: 'run canhgac demo or canhgac serve first, or pass --data-dir' });
+  }
+  const store = await openStore(storeConfigFrom(values, loadCollectorConfig(dataDir)) as never, dataDir);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+function pick<T extends string>(vals: string[] | undefined, allowed: readonly T[], opt: string): T[] | undefined {
+  if (!vals?.length) return undefined;
+  const out = vals.flatMap((v) => v.split(',')).map((v) => v.trim().toLowerCase());
+  for (const v of out) {
+    if (!allowed.includes(v as T)) throw new CanhGacError('USAGE', `${JSON.stringify(v)} is not one of ${allowed.join(', ')}`, { where: opt });
+  }
+  return out as T[];
+}
+
+const common = { 'data-dir': { type: 'string' as const }, json: { type: 'boolean' as const } };
+
+export async function main(argv: string[]): Promise<void> {
+  const [cmd, sub, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'demo': {
+        const { values } = parse([sub, ...rest].filter((x): x is string => x !== undefined), {
+          ...common, once: { type: 'boolean' }, 'fim-path': { type: 'string', multiple: true }, store: { type: 'string' },
+          'es-url': { type: 'string' }, 'os-url': { type: 'string' }, lang: { type: 'string' },
+        }, USAGE);
+        const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
+        const cfg = loadCollectorConfig(dataDir);
+        const code = await runDemo({
+          dataDir, once: values.once ?? false, fimPaths: (values['fim-path'] ?? []).map((p) => resolve(p)),
+          storeConfig: storeConfigFrom(values, cfg), rulesDir: resolveProgramPath(cfg.rules_dir),
+        });
+        process.exit(code);
+        break;
+      }
+      case 'serve': {
+        const { values } = parse([sub, ...rest].filter((x): x is string => x !== undefined), { ...common, config: { type: 'string' } }, USAGE);
+        const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
+        const cfg = loadCollectorConfig(dataDir, values.config);
+        const store = await openStore(cfg.store as never, dataDir);
+        const rules = loadRules(resolveProgramPath(cfg.rules_dir));
+        for (const e of rules.summary().errors) console.error(`rule skipped: ${e}`);
+        const c = await buildCollector({ dataDir, store, rules, listen: cfg.listen, serverNames: cfg.server_names, maxMessageBytes: cfg.max_message_bytes });
+        const { host, port } = await c.listen();
+        console.log(`collector listening on ${host}:${port}; CA fingerprint ${c.pki.caFingerprint}`);
+        await new Promise<void>((r) => { process.once('SIGINT', r); process.once('SIGTERM', r); });
+        await c.close();
+        process.exit(0);
+        break;
+      }
+      case 'token': {
+        if (sub !== 'create') throw new CanhGacError('USAGE', 'unknown token command', { hint: USAGE });
+        const { values } = parse(rest, { ...common, ttl: { type: 'string' }, uses: { type: 'string' }, group: { type: 'string' } }, USAGE);
+        const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
+        const ttl = parseDuration(values.ttl ?? '24h', '--ttl');
+        const uses = values.uses === undefined ? 1 : values.uses === 'unlimited' ? null : Number(values.uses);
+        if (uses !== null && (!Number.isInteger(uses) || uses < 1)) throw new CanhGacError('USAGE', '--uses must be a positive integer or "unlimited"', { where: '--uses' });
+        const pki = await openPki(dataDir);
+        const secret = `cgt_${randomBytes(24).toString('base64url')}`;
+        const now = new Date();
+        const id = randomUUID();
+        await withStore(dataDir, (s) => s.createToken({
+          id, hash: hashToken(secret), group: values.group ?? 'default', createdAt: now.toISOString(),
+          expiresAt: new Date(now.getTime() + ttl).toISOString(), usesLeft: uses, createdBy: process.env.SUDO_USER ?? process.env.USER ?? 'unknown',
+        }));
+        if (values.json) console.log(JSON.stringify({ token: secret, id, expires_at: new Date(now.getTime() + ttl).toISOString(), uses, ca_fingerprint: pki.caFingerprint }));
+        else {
+          console.log(secret);
+          console.error(`token ${id}: expires ${new Date(now.getTime() + ttl).toISOString()}, uses ${uses ?? 'unlimited'}`);
+          console.error(`enroll with: canhgac-agent enroll --collector HOST:PORT --token ${secret.slice(0, 8)}… --ca-fingerprint ${pki.caFingerprint}`);
+        }
+        return;
+      }
+      case 'alerts': {
+        if (sub !== 'list') throw new CanhGacError('USAGE', 'unknown alerts command', { hint: USAGE });
+        const { values } = parse(rest, { ...common, severity: { type: 'string', multiple: true }, status: { type: 'string', multiple: true }, host: { type: 'string' }, limit: { type: 'string' } }, USAGE);
+        const severity = pick<Severity>(values.severity, SEVERITIES, '--severity');
+        const status = pick<AlertStatus>(values.status, ALERT_STATUSES, '--status');
+        const page = await withStore(resolve(values['data-dir'] ?? defaultDataDir()), (s) => s.listAlerts({
+          ...(severity ? { severity } : {}), ...(status ? { status } : {}), ...(values.host ? { hostName: values.host } : {}),
+          limit: Number(values.limit ?? 1000),
+        }));
+        console.log(values.json ? JSON.stringify(page.items.map(alertDocument), null, 2) : `${alertsTable(page.items)}\n${page.items.length} of ${page.total} alerts`);
+        return;
+      }
+      case 'findings': {
+        if (sub !== 'list') throw new CanhGacError('USAGE', 'unknown findings command', { hint: USAGE });
+        const { values } = parse(rest, { ...common, kind: { type: 'string' }, host: { type: 'string' }, limit: { type: 'string' } }, USAGE);
+        const kind = pick<FindingKind>(values.kind ? [values.kind] : undefined, FINDING_KINDS, '--kind')?.[0];
+        if (!kind) throw new CanhGacError('USAGE', '--kind is required', { hint: `one of ${FINDING_KINDS.join(', ')}` });
+        const page = await withStore(resolve(values['data-dir'] ?? defaultDataDir()), (s) => s.listFindings({
+          kind, ...(values.host ? { hostName: values.host } : {}), limit: Number(values.limit ?? 10_000),
+        }));
+        console.log(values.json ? JSON.stringify(page.items.map(findingDocument), null, 2) : `${findingsTable(kind, page.items)}\n${page.items.length} of ${page.total} ${kind} findings`);
+        return;
+      }
+      case 'agents': {
+        if (sub !== 'list') throw new CanhGacError('USAGE', 'unknown agents command', { hint: USAGE });
+        const { values } = parse(rest, common, USAGE);
+        const agents = await withStore(resolve(values['data-dir'] ?? defaultDataDir()), (s) => s.listAgents());
+        console.log(values.json ? JSON.stringify(agents.map(agentDocument), null, 2) : agentsTable(agents));
+        return;
+      }
+      case undefined: case 'help': case '--help': case '-h':
+        console.log(USAGE);
+        return;
+      default:
+        throw new CanhGacError('USAGE', `unknown command ${JSON.stringify(cmd)}`, { hint: USAGE });
+    }
+  } catch (e) {
+    console.error(`canhgac: ${describeError(e)}`);
+    process.exit((e as { code?: string }).code === 'USAGE' ? 2 : 1);
+  }
+}

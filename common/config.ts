@@ -1,0 +1,58 @@
+/**
+ * YAML configuration files validated by zod, with errors that name the file and line of the offending
+ * value and say what was expected.
+ */
+import { readFileSync } from 'node:fs';
+import { LineCounter, parseDocument, isMap, isSeq, type Node } from 'yaml';
+import type { z } from 'zod';
+import { CanhGacError } from './errors.js';
+
+export class ConfigError extends CanhGacError {}
+
+function nodeAt(doc: ReturnType<typeof parseDocument>, path: readonly PropertyKey[]): Node | undefined {
+  let node: unknown = doc.contents;
+  let last: Node | undefined = doc.contents ?? undefined;
+  for (const key of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => String((p.key as { value?: unknown })?.value ?? p.key) === String(key));
+      if (!pair) return last;
+      last = (pair.key as Node) ?? last;
+      node = pair.value;
+      if (node) last = node as Node;
+    } else if (isSeq(node)) {
+      node = node.items[Number(key)];
+      if (node) last = node as Node;
+    } else return last;
+  }
+  return last;
+}
+
+/** Parses and validates `text` (the content of `file`); throws ConfigError with file:line. */
+export function parseYamlConfig<S extends z.ZodType>(text: string, file: string, schema: S, code = 'CONFIG_INVALID'): z.infer<S> {
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    const line = e.linePos?.[0]?.line ?? 1;
+    throw new ConfigError(code, `not valid YAML: ${e.message.split('\n')[0]}`, { where: `${file}:${line}`, hint: 'fix the YAML syntax at that line' });
+  }
+  const value = doc.toJS() ?? {};
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const node = nodeAt(doc, issue.path);
+  const line = node?.range ? lc.linePos(node.range[0]).line : 1;
+  const at = issue.path.length ? issue.path.join('.') : '(top level)';
+  const extra = r.error.issues.length > 1 ? ` (and ${r.error.issues.length - 1} more problem${r.error.issues.length > 2 ? 's' : ''})` : '';
+  throw new ConfigError(code, `${at}: ${issue.message}${extra}`, { where: `${file}:${line}`, hint: 'see the configuration reference in README.md' });
+}
+
+export function loadYamlConfig<S extends z.ZodType>(file: string, schema: S, code = 'CONFIG_INVALID'): z.infer<S> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(code, `cannot read the configuration file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { where: file, cause: e });
+  }
+  return parseYamlConfig(text, file, schema, code);
+}
