@@ -36,7 +36,16 @@ export interface Check<C = unknown> {
   /** Kinds this check emits (each declared in its fields.yaml). */
   readonly kinds: readonly FindingKind[];
   init(config: C): void;
+  /**
+   * One observation pass. A check that must update its own state only once its events are durable
+   * (fim's baseline) hands them to `ctx.emit` itself, awaits it, and does not return them again.
+   */
   collect(ctx: CheckContext): Promise<CollectResult>;
   start?(ctx: CheckContext): Promise<void>;
   stop?(): Promise<void>;
+  /**
+   * A cron expression for `collect()` when the check's own config sets one (fim's `rescan`);
+   * undefined leaves the schedule to the agent's policy. Valid after `init`.
+   */
+  schedule?(): string | undefined;
 }

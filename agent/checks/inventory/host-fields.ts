@@ -1,0 +1,50 @@
+/** SystemFacts → the ECS fields of the `host` finding. Pure. */
+import type { Fields } from '../../../common/finding.js';
+import type { SystemFacts } from '../../host/system.js';
+import { osFamily } from '../../host/linux/os-release.js';
+import type { InventoryConfig } from './config.js';
+
+const OS_TYPE: Partial<Record<NodeJS.Platform, string>> = { linux: 'linux', win32: 'windows', darwin: 'macos' };
+
+/** ECS wants MACs as upper-case, hyphen-separated octets (RFC 7042). */
+export function ecsMac(mac: string): string {
+  return mac.toUpperCase().replace(/:/g, '-');
+}
+
+function sortedUnique(values: Iterable<string>): string[] {
+  return [...new Set(values)].sort();
+}
+
+export function hostFields(facts: SystemFacts, config: InventoryConfig): Fields {
+  const rel = facts.osRelease ?? {};
+  const linux = facts.platform === 'linux';
+  const f: Fields = {
+    'host.name': facts.hostname,
+    'host.hostname': facts.hostname,
+    'host.architecture': facts.machine,
+    'host.os.type': OS_TYPE[facts.platform] ?? 'unix',
+    'host.os.family': (linux ? osFamily(rel) : undefined) ?? (facts.platform === 'win32' ? 'windows' : facts.platform === 'darwin' ? 'macos' : facts.platform),
+    'host.os.platform': linux ? (rel.ID ?? 'linux') : facts.platform === 'win32' ? 'windows' : facts.platform,
+    'host.os.name': (linux ? rel.NAME : undefined) ?? facts.distro,
+    'host.os.version': (linux ? rel.VERSION_ID : undefined) ?? facts.release,
+    'host.os.kernel': facts.kernel,
+    'host.uptime': facts.uptimeSeconds,
+    'host.boot.time': new Date(facts.bootTime * 1000).toISOString(),
+    'host.cpu.cores': facts.cpuCores,
+    'host.cpu.model': facts.cpuModel,
+    'host.memory.total': facts.memoryTotal,
+  };
+  const full = (linux ? rel.PRETTY_NAME : undefined) ?? [facts.distro, facts.release].filter(Boolean).join(' ');
+  if (full) f['host.os.full'] = full;
+  if (facts.build) f['host.os.build'] = facts.build;
+  if (facts.machineId) f['host.id'] = facts.machineId;
+  if (facts.bootId) f['host.boot.id'] = facts.bootId;
+  if (facts.fqdn.startsWith(`${facts.hostname}.`)) f['host.domain'] = facts.fqdn.slice(facts.hostname.length + 1);
+
+  const kept = facts.addresses.filter((a) => config.addresses === 'all' || !a.internal);
+  const ips = sortedUnique(kept.map((a) => a.address));
+  const macs = sortedUnique(kept.map((a) => a.mac).filter((m) => m && !/^(00[:-]){5}00$/.test(m)).map(ecsMac));
+  if (ips.length > 0) f['host.ip'] = ips;
+  if (macs.length > 0) f['host.mac'] = macs;
+  return f;
+}

@@ -1,0 +1,122 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
+import { describe, expect, it } from 'vitest';
+import { isCanhGacError } from '../../../common/errors.js';
+import type { SystemFacts } from '../../host/system.js';
+import { osFamily, parseOsRelease } from '../../host/linux/os-release.js';
+import { parseBootTime } from '../../host/linux/proc.js';
+import { inventoryConfig } from './config.js';
+import { hostFields } from './host-fields.js';
+import { createInventoryCheck } from './index.js';
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+const facts = JSON.parse(fixture('system-facts.debian12.json')) as SystemFacts;
+const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', env: { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }).trim();
+
+describe('os-release and /proc/stat parsers', () => {
+  it('parses the recorded Debian 12 os-release', () => {
+    const rel = parseOsRelease(fixture('os-release.debian12'));
+    expect(rel).toMatchObject({ ID: 'debian', VERSION_ID: '12', NAME: 'Debian GNU/Linux', PRETTY_NAME: 'Debian GNU/Linux 12 (bookworm)' });
+    expect(osFamily(rel)).toBe('debian');
+  });
+
+  it('undoes os-release quoting and finds the family through ID_LIKE', () => {
+    const rel = parseOsRelease('ID="rocky"\nID_LIKE="rhel centos fedora"\nNAME=\'Rocky Linux\'\nX="a \\"q\\" \\$b"\n# comment\n');
+    expect(rel).toEqual({ ID: 'rocky', ID_LIKE: 'rhel centos fedora', NAME: 'Rocky Linux', X: 'a "q" $b' });
+    expect(osFamily(rel)).toBe('redhat');
+    expect(osFamily({ ID: 'ubuntu', ID_LIKE: 'debian' })).toBe('debian');
+    expect(osFamily({ ID: 'linuxmint', ID_LIKE: 'ubuntu debian' })).toBe('debian');
+    expect(osFamily({ ID: 'nixos' })).toBe('nixos');
+  });
+
+  it('reads btime from the recorded /proc/stat', () => {
+    const text = fixture('proc-stat.debian12');
+    const expected = Number(/^btime (\d+)$/m.exec(text)?.[1]);
+    expect(parseBootTime(text)).toBe(expected);
+    expect(parseBootTime('cpu 1 2 3\n')).toBeUndefined();
+  });
+});
+
+describe('hostFields (recorded facts of a Debian 12 machine)', () => {
+  const f = hostFields(facts, inventoryConfig.parse({}));
+
+  it('maps OS facts to ECS host.os.*', () => {
+    expect(f).toMatchObject({
+      'host.name': 'vm',
+      'host.hostname': 'vm',
+      'host.os.type': 'linux',
+      'host.os.family': 'debian',
+      'host.os.platform': 'debian',
+      'host.os.name': 'Debian GNU/Linux',
+      'host.os.full': 'Debian GNU/Linux 12 (bookworm)',
+      'host.os.version': '12',
+      'host.os.kernel': facts.kernel,
+      'host.architecture': 'x86_64',
+      'host.id': facts.machineId,
+      'host.boot.id': facts.bootId,
+      'host.boot.time': new Date(facts.bootTime * 1000).toISOString(),
+      'host.cpu.cores': 2,
+      'host.memory.total': facts.memoryTotal,
+    });
+    expect(f['host.os.build']).toBeUndefined();
+    expect(f['host.domain']).toBeUndefined();
+  });
+
+  it('lists non-loopback addresses and ECS-formatted MACs by default, all with addresses: all', () => {
+    expect(f['host.ip']).toEqual(['192.0.2.2', 'fd00::2', 'fe80::fc:ff:fe00:1']);
+    expect(f['host.mac']).toEqual(['02-FC-00-00-00-01']);
+    const all = hostFields(facts, inventoryConfig.parse({ addresses: 'all' }));
+    expect(all['host.ip']).toEqual(['127.0.0.1', '192.0.2.2', '::1', 'fd00::2', 'fe80::fc:ff:fe00:1']);
+    expect(all['host.mac']).toEqual(['02-FC-00-00-00-01']);
+  });
+
+  it('derives host.domain from a fully qualified name', () => {
+    expect(hostFields({ ...facts, fqdn: 'vm.ubnd.gov.vn' }, inventoryConfig.parse({}))['host.domain']).toBe('ubnd.gov.vn');
+  });
+});
+
+describe('inventory check on this machine', () => {
+  it('rejects unknown options and bad values with AGENT_CHECK_CONFIG_INVALID', () => {
+    const check = createInventoryCheck();
+    for (const bad of [{ adresses: 'all' }, { addresses: 'some' }]) {
+      try {
+        check.init(bad);
+        expect.unreachable();
+      } catch (e) {
+        expect(isCanhGacError(e, 'AGENT_CHECK_CONFIG_INVALID')).toBe(true);
+      }
+    }
+  });
+
+  it('collect() before init() is an error with a code', async () => {
+    await expect(createInventoryCheck().collect({} as never)).rejects.toMatchObject({ code: 'AGENT_CHECK_NOT_INITIALIZED' });
+  });
+
+  it('reports what the OS tools report', async () => {
+    const check = createInventoryCheck();
+    check.init(undefined);
+    const result = await check.collect({} as never);
+    expect(result.events).toEqual([]);
+    expect(result.snapshots).toHaveLength(1);
+    const item = result.snapshots[0]!.items[0]!;
+    expect(result.snapshots[0]!.kind).toBe('host');
+    expect(item.stateKey).toBe('host');
+    const f = item.fields;
+    expect(f['host.name']).toBe(sh('hostname', []));
+    expect(f['host.os.kernel']).toBe(sh('uname', ['-r']));
+    expect(f['host.architecture']).toBe(sh('uname', ['-m']));
+    expect(f['host.os.version']).toBe(parseOsRelease(readFileSync('/etc/os-release', 'utf8')).VERSION_ID);
+    expect(f['host.cpu.cores']).toBe(Number(sh('nproc', ['--all'])));
+    const memKb = Number(/^MemTotal:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1]);
+    expect(f['host.memory.total']).toBe(memKb * 1024);
+    expect(f['host.boot.time']).toBe(new Date(parseBootTime(readFileSync('/proc/stat', 'utf8'))! * 1000).toISOString());
+    expect(f['host.uptime']).toBeCloseTo(os.uptime(), -1);
+    // `ip -o addr` is the oracle for addresses (iproute2 is on every machine that has ss).
+    const oracle = sh('ip', ['-o', 'addr', 'show']).split('\n')
+      .map((l) => /^\d+:\s+(\S+)\s+inet6?\s+([^/\s]+)/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null && m[1] !== 'lo')
+      .map((m) => m[2]!);
+    expect(f['host.ip']).toEqual([...new Set(oracle)].sort());
+  });
+});

@@ -1,0 +1,131 @@
+/**
+ * The agent's only way to run a program. A command is named by an id from a fixed table that maps
+ * it to absolute paths; it runs through execFile (never a shell) with a small fixed environment
+ * (`LC_ALL=C`, so output is never localised), a timeout and an output limit.
+ */
+import { execFile } from 'node:child_process';
+import { access, constants } from 'node:fs/promises';
+import { AgentCodes, AgentError } from '../errors.js';
+
+export interface CommandSpec {
+  /** Absolute paths to try, in order (distributions put some tools in /usr/sbin, some in /usr/bin). */
+  readonly paths: readonly string[];
+  readonly timeoutMs: number;
+  /** Bytes of stdout (and, separately, stderr) after which the command is killed. */
+  readonly maxBytes: number;
+}
+
+const MiB = 1024 * 1024;
+
+/** The allowlist. Adding a command here is a security decision: say why in the commit. */
+export const COMMANDS = {
+  /** Debian/Ubuntu package inventory. */
+  'dpkg-query': { paths: ['/usr/bin/dpkg-query'], timeoutMs: 30_000, maxBytes: 64 * MiB },
+  /** RHEL/Rocky/Alma package inventory. */
+  rpm: { paths: ['/usr/bin/rpm', '/bin/rpm'], timeoutMs: 60_000, maxBytes: 64 * MiB },
+  /** Linux listening sockets (iproute2). RHEL ships it in /usr/sbin, Debian in /usr/bin. */
+  ss: { paths: ['/usr/bin/ss', '/usr/sbin/ss', '/bin/ss', '/sbin/ss'], timeoutMs: 15_000, maxBytes: 16 * MiB },
+} as const satisfies Record<string, CommandSpec>;
+
+export type CommandId = keyof typeof COMMANDS;
+
+export interface CommandResult {
+  /** The absolute path that ran. */
+  path: string;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+export interface RunOptions {
+  /** Lower (never raise) the table's timeout, e.g. in tests. */
+  timeoutMs?: number;
+}
+
+/** The environment every command gets; nothing of the agent's own environment leaks in. */
+export const COMMAND_ENV: Readonly<Record<string, string>> = {
+  LC_ALL: 'C',
+  LANG: 'C',
+  PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
+};
+
+export type Runner<Id extends string> = (id: Id, args: readonly string[], opts?: RunOptions) => Promise<CommandResult>;
+export type Resolver<Id extends string> = (id: Id) => Promise<string | undefined>;
+
+async function firstExecutable(paths: readonly string[]): Promise<string | undefined> {
+  for (const p of paths) {
+    try {
+      await access(p, constants.X_OK);
+      return p;
+    } catch {
+      // try the next one
+    }
+  }
+  return undefined;
+}
+
+/** Which absolute path a command would run from, or undefined when it is not installed. */
+export function createResolver<Id extends string>(table: Readonly<Record<Id, CommandSpec>>): Resolver<Id> {
+  return async (id) => {
+    const spec = Object.hasOwn(table, id) ? table[id] : undefined;
+    return spec ? firstExecutable(spec.paths) : undefined;
+  };
+}
+
+function excerpt(text: string, max = 300): string {
+  const t = text.trim();
+  return t.length > max ? `${t.slice(0, max)}…` : t;
+}
+
+/** Builds a runner over a command table (tests build one over a table of their own). */
+export function createRunner<Id extends string>(table: Readonly<Record<Id, CommandSpec>>): Runner<Id> {
+  return async (id, args, opts = {}) => {
+    const spec: CommandSpec | undefined = Object.hasOwn(table, id) ? table[id] : undefined;
+    if (!spec) {
+      throw new AgentError(AgentCodes.HOST_COMMAND_UNKNOWN, `command "${id}" is not in the agent's allowlist`, {
+        hint: 'only the commands listed in agent/host/run.ts can run',
+      });
+    }
+    const path = await firstExecutable(spec.paths);
+    if (!path) {
+      throw new AgentError(AgentCodes.HOST_COMMAND_MISSING, `command "${id}" is not installed (looked for ${spec.paths.join(', ')})`, {
+        hint: `install the package that provides ${spec.paths[0] ?? id}`,
+      });
+    }
+    const timeoutMs = Math.min(opts.timeoutMs ?? spec.timeoutMs, spec.timeoutMs);
+    const started = performance.now();
+    return new Promise<CommandResult>((resolve, reject) => {
+      execFile(
+        path,
+        [...args],
+        { env: { ...COMMAND_ENV }, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: spec.maxBytes, encoding: 'utf8', windowsHide: true },
+        (err, stdout, stderr) => {
+          const durationMs = performance.now() - started;
+          if (!err) {
+            resolve({ path, stdout, stderr, durationMs });
+            return;
+          }
+          const e = err as NodeJS.ErrnoException & { code?: string | number; killed?: boolean; signal?: string };
+          if (e.code === 'ENOENT') {
+            reject(new AgentError(AgentCodes.HOST_COMMAND_MISSING, `command "${id}" disappeared: ${path}`, { cause: err }));
+          } else if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
+            reject(new AgentError(AgentCodes.HOST_COMMAND_OUTPUT_TOO_LARGE, `command "${id}" printed more than ${spec.maxBytes} bytes and was stopped`, { cause: err }));
+          } else if (e.killed) {
+            // Node kills the child itself only for the timeout (the output limit has its own code).
+            reject(new AgentError(AgentCodes.HOST_COMMAND_TIMEOUT, `command "${id}" did not finish within ${timeoutMs} ms and was stopped`, { cause: err }));
+          } else {
+            const how = typeof e.code === 'number' ? `exited with status ${e.code}` : e.signal ? `was killed by ${e.signal}` : `could not run (${String(e.code ?? e.message)})`;
+            const said = excerpt(stderr);
+            reject(new AgentError(AgentCodes.HOST_COMMAND_FAILED, `command "${id}" ${how}${said ? `: ${said}` : ''}`, { cause: err }));
+          }
+        },
+      );
+    });
+  };
+}
+
+/** Runs an allowlisted command: `runCommand('ss', ['-Hlntup'])`. */
+export const runCommand: Runner<CommandId> = createRunner(COMMANDS);
+
+/** The path `runCommand(id)` would use, or undefined when the command is not installed. */
+export const commandPath: Resolver<CommandId> = createResolver(COMMANDS);
