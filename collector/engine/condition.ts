@@ -69,6 +69,9 @@ export function parseCondition(text: string, selections: readonly string[]): Con
   const peek = (): Token => tokens[i]!;
   const describe = (t: Token): string => (t.kind === 'end' ? 'the end of the condition' : `"${t.text}"`);
   const fail = (t: Token, expected: string): never => {
+    if (t.kind === 'word' && !KEYWORDS.has(t.text) && KEYWORDS.has(t.text.toLowerCase())) {
+      throw new ConditionSyntaxError(`column ${t.pos + 1}: keywords are lowercase: write "${t.text.toLowerCase()}" instead of "${t.text}"`, t.pos + 1);
+    }
     throw new ConditionSyntaxError(`column ${t.pos + 1}: expected ${expected} but found ${describe(t)}`, t.pos + 1);
   };
   const isWord = (t: Token, w: string): boolean => t.kind === 'word' && t.text === w;
