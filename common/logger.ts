@@ -1,6 +1,7 @@
 import winston from 'winston';
 
-const SECRET_KEYS = /(token|password|passwd|secret|private_?key|api_?key|authorization|csr_key)/i;
+/** A key whose last segment names a secret: `token`, `es.password`, `api_key`… (`token.id` is not a secret). */
+const SECRET_KEYS = /(^|[._-])(token|password|passwd|secret|private_?key|api_?key|authorization|credentials?)$/i;
 
 /** Replaces the values of secret-looking fields; logs must never carry credentials. */
 export function redact(value: unknown, depth = 0): unknown {

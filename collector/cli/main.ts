@@ -71,6 +71,8 @@ export async function main(argv: string[]): Promise<void> {
   try {
     switch (cmd) {
       case 'demo': {
+        // The demo talks to a person: the summary is the output; routine log lines would drown it.
+        process.env.CANHGAC_LOG_LEVEL ??= 'warn';
         const { values } = parse([sub, ...rest].filter((x): x is string => x !== undefined), {
           ...common, once: { type: 'boolean' }, 'fim-path': { type: 'string', multiple: true }, store: { type: 'string' },
           'es-url': { type: 'string' }, 'os-url': { type: 'string' }, lang: { type: 'string' },
