@@ -1,0 +1,69 @@
+/** packages: the full list of installed packages (dpkg, rpm) as one `package` snapshot. */
+import type { Fields } from '../../../common/finding.js';
+import type { Check, CheckContext, CollectResult } from '../check.js';
+import { AgentCodes, AgentError } from '../../errors.js';
+import { commandPath, runCommand, type CommandId, type Resolver, type Runner } from '../../host/run.js';
+import { DPKG_QUERY_FORMAT, parseDpkgQuery } from '../../host/linux/dpkg.js';
+import { RPM_QUERY_FORMAT, parseRpmQuery } from '../../host/linux/rpm.js';
+import { parseCheckConfig } from '../parse-config.js';
+import { packagesConfig, type PackagesConfig } from './config.js';
+import { dpkgFields, keepDpkg, rpmFields, toItems } from './package-items.js';
+
+export interface PackagesDeps {
+  run: Runner<CommandId>;
+  resolve: Resolver<CommandId>;
+  platform: NodeJS.Platform;
+}
+
+type Manager = 'dpkg' | 'rpm';
+const TOOL: Record<Manager, CommandId> = { dpkg: 'dpkg-query', rpm: 'rpm' };
+
+export function createPackagesCheck(deps: Partial<PackagesDeps> = {}): Check {
+  const run = deps.run ?? runCommand;
+  const resolve = deps.resolve ?? commandPath;
+  const platform = deps.platform ?? process.platform;
+  let config: PackagesConfig | undefined;
+
+  async function managers(cfg: PackagesConfig): Promise<Manager[]> {
+    if (cfg.manager !== 'auto') return [cfg.manager];
+    const found: Manager[] = [];
+    for (const m of ['dpkg', 'rpm'] as const) if (await resolve(TOOL[m])) found.push(m);
+    return found;
+  }
+
+  async function read(manager: Manager, cfg: PackagesConfig, ctx: CheckContext): Promise<Fields[]> {
+    if (manager === 'dpkg') {
+      const { stdout } = await run('dpkg-query', ['-W', `-f=${DPKG_QUERY_FORMAT}`]);
+      const parsed = parseDpkgQuery(stdout);
+      if (parsed.malformed > 0) ctx.log.warn('unparsed package lines', { manager, lines: parsed.malformed });
+      return parsed.packages.filter((p) => keepDpkg(p, cfg.dpkg_states)).map(dpkgFields);
+    }
+    const { stdout } = await run('rpm', ['-qa', '--qf', RPM_QUERY_FORMAT]);
+    const parsed = parseRpmQuery(stdout);
+    if (parsed.malformed > 0) ctx.log.warn('unparsed package lines', { manager, lines: parsed.malformed });
+    return parsed.packages.map(rpmFields);
+  }
+
+  return {
+    name: 'packages',
+    kinds: ['package'],
+    init(raw: unknown) {
+      config = parseCheckConfig('packages', packagesConfig, raw);
+    },
+    async collect(ctx): Promise<CollectResult> {
+      if (!config) throw new AgentError(AgentCodes.CHECK_NOT_INITIALIZED, 'check "packages" used before init()');
+      if (platform !== 'linux') {
+        throw new AgentError(AgentCodes.CHECK_UNSUPPORTED_PLATFORM, `check "packages" cannot read packages on ${platform} yet`);
+      }
+      const use = await managers(config);
+      if (use.length === 0) {
+        throw new AgentError(AgentCodes.CHECK_UNSUPPORTED_PLATFORM, 'check "packages" found neither dpkg-query nor rpm on this host', {
+          hint: 'set checks.packages.manager, or disable the check on this host',
+        });
+      }
+      // All databases or nothing: a partial snapshot would make the collector drop the other's packages.
+      const lists = await Promise.all(use.map((m) => read(m, config!, ctx)));
+      return { snapshots: [{ kind: 'package', items: toItems(lists.flat()) }], events: [] };
+    },
+  };
+}

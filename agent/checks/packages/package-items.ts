@@ -1,0 +1,54 @@
+/** Parsed dpkg/rpm packages → `package` state items. Pure. */
+import type { Fields } from '../../../common/finding.js';
+import type { Observation } from '../check.js';
+import { DPKG_INSTALLED_STATES, DPKG_ON_DISK_STATES, type DpkgPackage } from '../../host/linux/dpkg.js';
+import type { RpmPackage } from '../../host/linux/rpm.js';
+import type { PackagesConfig } from './config.js';
+
+export function dpkgFields(p: DpkgPackage): Fields {
+  return {
+    'package.name': p.name,
+    'package.version': p.version,
+    'package.architecture': p.architecture,
+    'package.type': 'deb',
+    'package.source.name': p.sourceName,
+    'package.source.version': p.sourceVersion,
+  };
+}
+
+export function rpmFields(p: RpmPackage): Fields {
+  const f: Fields = { 'package.name': p.name, 'package.version': p.version, 'package.type': 'rpm' };
+  if (p.architecture) f['package.architecture'] = p.architecture;
+  if (p.sourceName) f['package.source.name'] = p.sourceName;
+  if (p.sourceVersion) f['package.source.version'] = p.sourceVersion;
+  return f;
+}
+
+export function keepDpkg(p: DpkgPackage, states: PackagesConfig['dpkg_states']): boolean {
+  return (states === 'installed' ? DPKG_INSTALLED_STATES : DPKG_ON_DISK_STATES).has(p.state);
+}
+
+/**
+ * State keys are `name:arch`. rpm installs some packages in several versions at once (kernels,
+ * gpg-pubkey), so when a `name:arch` occurs more than once each gets `name:arch:version`; a key
+ * produced by both dpkg and rpm (both tools on one host) is prefixed with the package type.
+ */
+export function toItems(fieldsList: readonly Fields[]): Observation[] {
+  const keyOf = (f: Fields) => `${String(f['package.name'])}:${String(f['package.architecture'] ?? '')}`;
+  const byKey = new Map<string, Fields[]>();
+  for (const f of fieldsList) {
+    const k = keyOf(f);
+    byKey.set(k, [...(byKey.get(k) ?? []), f]);
+  }
+  const items: Observation[] = [];
+  for (const [key, group] of byKey) {
+    const types = new Set(group.map((f) => f['package.type']));
+    for (const f of group) {
+      let stateKey = key;
+      if (types.size > 1) stateKey = `${String(f['package.type'])}:${stateKey}`;
+      if (group.filter((g) => g['package.type'] === f['package.type']).length > 1) stateKey = `${stateKey}:${String(f['package.version'])}`;
+      items.push({ kind: 'package', stateKey, fields: f });
+    }
+  }
+  return items;
+}

@@ -1,0 +1,159 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { logger } from '../../../common/logger.js';
+import type { CheckContext } from '../check.js';
+import { parseDpkgQuery } from '../../host/linux/dpkg.js';
+import { parseRpmQuery, parseSourceRpm } from '../../host/linux/rpm.js';
+import type { CommandId, CommandResult } from '../../host/run.js';
+import { packagesConfig } from './config.js';
+import { createPackagesCheck } from './index.js';
+import { dpkgFields, keepDpkg, rpmFields, toItems } from './package-items.js';
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+const ctx: CheckContext = { log: logger('test', { check: 'packages' }), stateDir: '/nonexistent', emit: async () => {} };
+
+/** `dpkg-query -W` output: `name` or `name:arch` (Multi-Arch: same), a tab, the version. */
+function parseW(text: string): Map<string, string> {
+  return new Map(text.split('\n').filter(Boolean).map((l) => l.split('\t') as [string, string]));
+}
+
+describe('dpkg-query parser (recorded from a dpkg database driven into every state)', () => {
+  const { packages, malformed } = parseDpkgQuery(fixture('dpkg-states.txt'));
+  const oracle = parseW(fixture('dpkg-states-W.txt'));
+
+  it('reads every line, with status, source and architecture', () => {
+    expect(malformed).toBe(0);
+    expect(packages.map((p) => `${p.want}${p.state} ${p.name}:${p.architecture}`)).toEqual([
+      'ii cg-binnmu:amd64', 'iF cg-broken:amd64', 'hi cg-held:amd64', 'ii cg-libssl3:amd64', 'ii cg-libssl3:i386',
+      'ii cg-openssl:amd64', 'rc cg-removed:amd64', 'ii cg-tzdata:all', 'iU cg-unpacked:amd64',
+    ]);
+    expect(packages.find((p) => p.name === 'cg-binnmu')).toMatchObject({ version: '2.1-3+b1', sourceName: 'cg-binnmu-src', sourceVersion: '2.1-3' });
+    expect(packages.find((p) => p.name === 'cg-libssl3')).toMatchObject({ version: '1:3.0.11-1~deb12u2', sourceName: 'cg-openssl', sourceVersion: '3.0.11-1~deb12u2' });
+  });
+
+  it('has the same version for every package as dpkg-query -W on the same database', () => {
+    for (const p of packages) {
+      const v = oracle.get(`${p.name}:${p.architecture}`) ?? oracle.get(p.name);
+      expect(v, p.name).toBe(p.version);
+    }
+    expect(packages).toHaveLength(oracle.size);
+  });
+
+  it('keeps packages on disk by default, fully installed ones with dpkg_states: installed, never removed ones', () => {
+    const onDisk = packages.filter((p) => keepDpkg(p, 'on_disk')).map((p) => p.name);
+    expect(onDisk).toEqual(['cg-binnmu', 'cg-broken', 'cg-held', 'cg-libssl3', 'cg-libssl3', 'cg-openssl', 'cg-tzdata', 'cg-unpacked']);
+    const installed = packages.filter((p) => keepDpkg(p, 'installed')).map((p) => p.name);
+    expect(installed).toEqual(['cg-binnmu', 'cg-held', 'cg-libssl3', 'cg-libssl3', 'cg-openssl', 'cg-tzdata']);
+  });
+
+  it('counts malformed lines instead of guessing', () => {
+    const r = parseDpkgQuery('ii \ta\t1.0\ta\t1.0\tamd64\ngarbage\nii \tb\t2.0\tb\n\n');
+    expect(r.packages.map((p) => p.name)).toEqual(['a']);
+    expect(r.malformed).toBe(2);
+  });
+
+  it('parses the recorded database of this Debian 12 machine', () => {
+    const r = parseDpkgQuery(fixture('dpkg-query.debian12.txt'));
+    expect(r.malformed).toBe(0);
+    expect(r.packages.length).toBeGreaterThan(100);
+    expect(r.packages.find((p) => p.name === 'dpkg')).toMatchObject({ state: 'i', architecture: 'amd64' });
+  });
+});
+
+describe('rpm parser (recorded from an rpm database of packages built with rpmbuild)', () => {
+  const { packages, malformed } = parseRpmQuery(fixture('rpm-qa.built-packages.txt'));
+
+  it('reads epoch, arch and source rpm', () => {
+    expect(malformed).toBe(0);
+    expect(packages).toHaveLength(9);
+    expect(packages[0]).toEqual({ name: 'cg-tool-libs', version: '1:3.0.7-27.el9', architecture: 'x86_64', sourceName: 'cg-tool', sourceVersion: '1:3.0.7-27.el9' });
+    expect(packages.find((p) => p.name === 'cg-tilde')).toMatchObject({ version: '0:1.2.0~rc1^git20240101.abc-0.3.el9_4', sourceVersion: '0:1.2.0~rc1^git20240101.abc-0.3.el9_4' });
+    expect(packages.find((p) => p.name === 'cg-data')).toMatchObject({ architecture: 'noarch' });
+  });
+
+  it('reports the gpg-pubkey pseudo-package without arch or source', () => {
+    expect(packages.find((p) => p.name === 'gpg-pubkey')).toEqual({ name: 'gpg-pubkey', version: '0:8783d481-63ceb953' });
+  });
+
+  it('reads an empty rpm database as no packages', () => {
+    expect(parseRpmQuery(fixture('rpm-qa.empty.txt'))).toEqual({ packages: [], malformed: 0 });
+  });
+
+  it('splits source rpm names, and refuses what is not one', () => {
+    expect(parseSourceRpm('openssl-3.0.7-27.el9.src.rpm')).toEqual({ name: 'openssl', version: '3.0.7', release: '27.el9' });
+    expect(parseSourceRpm('kernel-rt-5.14.0-427.13.1.el9_4.nosrc.rpm')).toEqual({ name: 'kernel-rt', version: '5.14.0', release: '427.13.1.el9_4' });
+    expect(parseSourceRpm('(none)')).toBeUndefined();
+    expect(parseRpmQuery('a\t1.0-1\tx86_64\ta-1.0-1.src.rpm\n').malformed).toBe(1); // no epoch
+  });
+});
+
+describe('state keys', () => {
+  it('are name:arch, with the version for install-only rpms and the type when dpkg and rpm collide', () => {
+    const rpm = parseRpmQuery(fixture('rpm-qa.built-packages.txt')).packages.map(rpmFields);
+    const deb = parseDpkgQuery('ii \tcg-data\t1\tcg-data\t1\tnoarch\nii \tcg-x\t1\tcg-x\t1\tamd64\n').packages.map(dpkgFields);
+    const keys = toItems([...rpm, ...deb]).map((i) => i.stateKey).sort();
+    expect(keys).toEqual([
+      'cg-kernel:x86_64:0:5.14.0-362.8.1.el9_3', 'cg-kernel:x86_64:0:5.14.0-427.13.1.el9_4', 'cg-tilde:x86_64',
+      'cg-tool-libs:i686', 'cg-tool-libs:x86_64', 'cg-tool:i686', 'cg-tool:x86_64', 'cg-x:amd64',
+      'deb:cg-data:noarch', 'gpg-pubkey:', 'rpm:cg-data:noarch',
+    ]);
+    expect(new Set(keys).size).toBe(keys.length);
+  });
+});
+
+describe('packages check', () => {
+  it('validates its config', () => {
+    expect(() => createPackagesCheck().init({ manager: 'apt' })).toThrow(expect.objectContaining({ code: 'AGENT_CHECK_CONFIG_INVALID', where: 'checks.packages.manager' }));
+    expect(packagesConfig.parse({})).toEqual({ manager: 'auto', dpkg_states: 'on_disk' });
+  });
+
+  it('reads rpm through the allowlisted runner with the documented query format', async () => {
+    const calls: [CommandId, readonly string[]][] = [];
+    const check = createPackagesCheck({
+      platform: 'linux',
+      resolve: async () => '/usr/bin/rpm',
+      run: async (id, args): Promise<CommandResult> => {
+        calls.push([id, args]);
+        return { path: '/usr/bin/rpm', stdout: fixture('rpm-qa.built-packages.txt'), stderr: '', durationMs: 1 };
+      },
+    });
+    check.init({ manager: 'rpm' });
+    const r = await check.collect(ctx);
+    expect(calls).toEqual([['rpm', ['-qa', '--qf', '%{NAME}\t%{EPOCHNUM}:%{VERSION}-%{RELEASE}\t%{ARCH}\t%{SOURCERPM}\n']]]);
+    expect(r.snapshots[0]!.items).toHaveLength(9);
+    expect(r.snapshots[0]!.items[0]!.fields).toEqual({
+      'package.name': 'cg-tool-libs', 'package.version': '1:3.0.7-27.el9', 'package.architecture': 'x86_64',
+      'package.type': 'rpm', 'package.source.name': 'cg-tool', 'package.source.version': '1:3.0.7-27.el9',
+    });
+  });
+
+  it('refuses other platforms with a code', async () => {
+    const check = createPackagesCheck({ platform: 'win32' });
+    check.init({});
+    await expect(check.collect(ctx)).rejects.toMatchObject({ code: 'AGENT_CHECK_UNSUPPORTED_PLATFORM' });
+  });
+
+  it('on this machine: every package dpkg-query -W lists, with the same version (dpkg-query is the oracle)', async () => {
+    const check = createPackagesCheck();
+    check.init({ manager: 'dpkg' });
+    const r = await check.collect(ctx);
+    expect(r.snapshots).toHaveLength(1);
+    const items = r.snapshots[0]!.items;
+    const oracle = parseW(execFileSync('dpkg-query', ['-W'], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+    const status = parseW(execFileSync('dpkg-query', ['-W', '-f=${binary:Package}\t${db:Status-Status}\n'], { encoding: 'utf8', maxBuffer: 64 << 20 }));
+    const seen = new Set<string>();
+    for (const item of items) {
+      const f = item.fields;
+      const name = String(f['package.name']);
+      const key = oracle.has(`${name}:${String(f['package.architecture'])}`) ? `${name}:${String(f['package.architecture'])}` : name;
+      expect(oracle.get(key), name).toBe(f['package.version']);
+      expect(f['package.type']).toBe('deb');
+      seen.add(key);
+    }
+    for (const [key] of oracle) {
+      if (!seen.has(key)) expect(['config-files', 'not-installed'], key).toContain(status.get(key));
+    }
+    expect(items.length).toBeGreaterThan(100);
+  });
+});
