@@ -13,6 +13,15 @@ import { saveIdentity, type Identity } from './identity.js';
 
 export const AGENT_VERSION = '0.1.0';
 
+/**
+ * Channel options for a collector address. For an IP address the certificate name checked is
+ * `localhost` (every collector certificate names it): trust comes from the pinned collector CA, and
+ * TLS forbids an IP address as the server name.
+ */
+export function channelOptions(addr: string): grpc.ChannelOptions {
+  return isIP(splitHostPort(addr).host) ? { 'grpc.ssl_target_name_override': 'localhost', 'grpc.default_authority': 'localhost' } : {};
+}
+
 export function splitHostPort(addr: string): { host: string; port: number } {
   const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(addr.trim());
   if (!m) throw new TransportError(TransportCodes.ENROLL_UNREACHABLE, `collector address ${JSON.stringify(addr)} is not HOST:PORT`, { where: '--collector' });
@@ -63,7 +72,7 @@ export async function enroll(o: EnrollOptions): Promise<Identity> {
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=${hostname()}`, keys, signingAlgorithm: SIGN_ALG });
   const caPem = certToPem(ca);
   const Client = grpc.makeGenericClientConstructor(enrollmentService, 'Enrollment');
-  const client = new Client(o.collector, grpc.credentials.createSsl(Buffer.from(caPem)));
+  const client = new Client(o.collector, grpc.credentials.createSsl(Buffer.from(caPem)), channelOptions(o.collector));
   try {
     const res = await new Promise<{ agentId: string; certificateDer: Buffer }>((resolve, reject) => {
       (client as unknown as { Enroll: (req: unknown, md: grpc.Metadata, opts: grpc.CallOptions, cb: (e: grpc.ServiceError | null, r: unknown) => void) => void }).Enroll(

@@ -66,8 +66,10 @@ export function openOutbox(path: string, limits: OutboxLimits): Outbox {
     const c = count.get()!;
     let entries = c.n;
     let bytes = meta('bytes');
+    if (entries + incomingEntries <= limits.maxEntries && bytes + incomingBytes <= limits.maxBytes) return undefined;
+    // Room is needed: make it for the incoming entries plus the gap finding that reports the loss.
+    incomingEntries += 1;
     const excessEntries = entries + incomingEntries - limits.maxEntries;
-    if (excessEntries <= 0 && bytes + incomingBytes <= limits.maxBytes) return undefined;
     let dropped = 0; let from = 0; let to = 0; let freed = 0;
     for (const row of oldest.all(Math.max(excessEntries, 0) + 10_000)) {
       if (entries + incomingEntries <= limits.maxEntries && bytes + incomingBytes <= limits.maxBytes) break;
@@ -84,7 +86,7 @@ export function openOutbox(path: string, limits: OutboxLimits): Outbox {
     let next = meta('next_seq');
     const encoded = findings.map((f) => ({ f, bytes: encode({ ...f, seq: 0 }) }));
     const incomingBytes = encoded.reduce((n, e) => n + e.bytes.length + 16, 0);
-    const gap = makeRoom(encoded.length + 1, incomingBytes);
+    const gap = makeRoom(encoded.length, incomingBytes);
     const seqs: number[] = [];
     let added = 0;
     const put = (f: Omit<Finding, 'seq'>): void => {

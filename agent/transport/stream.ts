@@ -5,7 +5,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../common/logger.js';
 import { agentStreamService } from '../../proto/index.js';
-import { AGENT_VERSION } from './enroll.js';
+import { AGENT_VERSION, channelOptions } from './enroll.js';
 import type { Identity } from './identity.js';
 import { decodeEntry, type Outbox } from './outbox.js';
 
@@ -109,7 +109,7 @@ export function startStream(o: StreamOptions): StreamClient {
 
   function connect(): void {
     if (stopped) return;
-    client = new Client(address, creds, { 'grpc.max_send_message_length': 16 * 1024 * 1024, 'grpc.keepalive_time_ms': 30_000 });
+    client = new Client(address, creds, { ...channelOptions(address), 'grpc.max_send_message_length': 16 * 1024 * 1024, 'grpc.keepalive_time_ms': 30_000 });
     const c = (client as unknown as { Connect: () => Duplex }).Connect();
     call = c;
     // Resend everything not acked: the collector deduplicates by finding id.
