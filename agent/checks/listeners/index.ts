@@ -1,0 +1,49 @@
+/** listeners: every listening TCP and bound UDP socket, with its process, as one `listener` snapshot. */
+import type { Check, CollectResult } from '../check.js';
+import { AgentCodes, AgentError } from '../../errors.js';
+import { loadAccounts, type Accounts } from '../../host/accounts.js';
+import { parseSs } from '../../host/linux/ss.js';
+import { readProcessFacts, type ProcessFacts } from '../../host/proc.js';
+import { runCommand, type CommandId, type Runner } from '../../host/run.js';
+import { parseCheckConfig } from '../parse-config.js';
+import { listenersConfig, type ListenersConfig } from './config.js';
+import { listenerItem, mainProcess, mergeSockets } from './listener-items.js';
+
+export interface ListenersDeps {
+  run: Runner<CommandId>;
+  processFacts: (pid: number) => Promise<ProcessFacts>;
+  accounts: () => Promise<Accounts>;
+  platform: NodeJS.Platform;
+}
+
+export function createListenersCheck(deps: Partial<ListenersDeps> = {}): Check {
+  const run = deps.run ?? runCommand;
+  const processFacts = deps.processFacts ?? ((pid: number) => readProcessFacts(pid));
+  const accounts = deps.accounts ?? (() => loadAccounts());
+  const platform = deps.platform ?? process.platform;
+  let config: ListenersConfig | undefined;
+  return {
+    name: 'listeners',
+    kinds: ['listener'],
+    init(raw: unknown) {
+      config = parseCheckConfig('listeners', listenersConfig, raw);
+    },
+    async collect(ctx): Promise<CollectResult> {
+      if (!config) throw new AgentError(AgentCodes.CHECK_NOT_INITIALIZED, 'check "listeners" used before init()');
+      if (platform !== 'linux') {
+        throw new AgentError(AgentCodes.CHECK_UNSUPPORTED_PLATFORM, `check "listeners" cannot list sockets on ${platform} yet`);
+      }
+      const [{ stdout }, users] = await Promise.all([run('ss', ['-Hlntup']), accounts()]);
+      const parsed = parseSs(stdout);
+      if (parsed.malformed > 0) ctx.log.warn('unparsed ss lines', { lines: parsed.malformed });
+      const sockets = mergeSockets(parsed.sockets, config);
+      const pids = new Set(sockets.map((s) => mainProcess(s.processes)?.pid).filter((p): p is number => p !== undefined));
+      const facts = new Map(await Promise.all([...pids].map(async (pid) => [pid, await processFacts(pid)] as const)));
+      const items = sockets.map((s) => {
+        const pid = mainProcess(s.processes)?.pid;
+        return listenerItem(s, pid === undefined ? undefined : facts.get(pid), users);
+      });
+      return { snapshots: [{ kind: 'listener', items }], events: [] };
+    },
+  };
+}
