@@ -1,0 +1,171 @@
+/**
+ * The shipped ruleset: it loads without errors, every rule passes its own tests file
+ * (`<slug>.tests.yaml`: findings that must and must not match), the whole ruleset stays quiet on
+ * the benign corpus (test/corpus/benign.yaml) except for listed known false positives, and
+ * docs/rules.md lists exactly the shipped rules.
+ *
+ * `UPDATE_DOCS=1 npx vitest run rules` rewrites the rule list in docs/rules.md.
+ */
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { describeError } from '../../common/errors.js';
+import { evaluate } from '../../collector/engine/evaluate.js';
+import { recordFromFlat } from '../../collector/engine/flat-finding.js';
+import { listRuleFiles, loadRuleSet } from '../../collector/engine/loader.js';
+import type { CompiledRule } from '../../collector/engine/types.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const set = loadRuleSet(here);
+const rules = set.rules;
+
+const Case = z.record(z.string(), z.unknown()).refine((c) => typeof c.kind === 'string', 'each finding needs a kind');
+const TestsFile = z.strictObject({
+  match: z.array(Case).min(1),
+  no_match: z.array(Case).min(1),
+});
+
+const Corpus = z.strictObject({
+  known_false_positives: z.array(z.strictObject({ rule: z.uuid(), case: z.string().min(1), reason: z.string().min(20) })),
+  findings: z.array(Case.refine((c) => typeof c.case === 'string' && c.case.length > 0, 'each corpus finding needs a case name')),
+});
+
+function testsFileOf(rule: CompiledRule): string {
+  return rule.file.replace(/\.ya?ml$/i, '.tests.yaml');
+}
+
+function label(c: Record<string, unknown>, i: number): string {
+  return typeof c.case === 'string' ? `#${i + 1} "${c.case}"` : `#${i + 1}`;
+}
+
+function firedRules(flat: Record<string, unknown>, n: number): string[] {
+  let record;
+  try {
+    record = recordFromFlat(flat, n);
+  } catch (e) {
+    throw new Error(`finding ${label(flat, n)}: ${(e as Error).message}`);
+  }
+  return evaluate(rules, record).map((a) => a.rule.id);
+}
+
+describe('shipped ruleset', () => {
+  it('loads without errors', () => {
+    expect(set.errors.map((e) => describeError(e))).toEqual([]);
+    expect(rules.length).toBeGreaterThanOrEqual(12);
+  });
+
+  it('every rule cites MITRE, NIST 800-53, CIS v8 and TCVN 11930:2017, and has Vietnamese and English text', () => {
+    for (const r of rules) {
+      const where = relative(root, r.file);
+      expect(r.tags.mitre.length, where).toBeGreaterThan(0);
+      for (const framework of ['tcvn_11930_2017', 'nist_800_53', 'cis_v8']) {
+        expect(r.tags.compliance[framework]?.length ?? 0, `${where}: ${framework}`).toBeGreaterThan(0);
+      }
+      const i18n = r.doc['x-canhgac'].i18n;
+      expect(i18n.vi.title, where).not.toBe(r.title);
+      expect(i18n.vi.remediation.length, where).toBeGreaterThan(40);
+      expect(i18n.en.remediation.length, where).toBeGreaterThan(40);
+      expect(r.dedupFields, `${where}: give an explicit x-canhgac.dedup.key`).toBeDefined();
+    }
+  });
+
+  it('rule files live in a folder named after their category, and every tests file has a rule', () => {
+    for (const r of rules) expect(basename(dirname(r.file)), relative(root, r.file)).toBe(r.category);
+    const ruleFiles = new Set(rules.map((r) => r.file));
+    const testsFiles = (readdirSync(here, { recursive: true }) as string[]).filter((f) => /\.tests\.ya?ml$/.test(f));
+    const orphans = testsFiles.filter((t) => ![t.replace(/\.tests\.ya?ml$/, '.yml'), t.replace(/\.tests\.ya?ml$/, '.yaml')].some((f) => ruleFiles.has(join(here, f))));
+    expect(orphans).toEqual([]);
+    expect(listRuleFiles(here).length).toBe(rules.length);
+  });
+});
+
+describe.each(rules.map((r) => [relative(here, r.file), r] as const))('%s', (_name, rule) => {
+  const file = testsFileOf(rule);
+
+  it('has a tests file with match and no_match cases', () => {
+    expect(existsSync(file), `missing ${relative(root, file)}`).toBe(true);
+    const parsed = TestsFile.safeParse(parse(readFileSync(file, 'utf8')));
+    expect(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([]);
+  });
+
+  const tests = existsSync(file) ? TestsFile.safeParse(parse(readFileSync(file, 'utf8'))) : undefined;
+  const cases = tests?.success ? tests.data : { match: [], no_match: [] };
+
+  it.each(cases.match.map((c, i) => [label(c, i), c, i] as const))('matches %s', (_l, c, i) => {
+    expect(firedRules(c, i)).toContain(rule.id);
+  });
+
+  it.each(cases.no_match.map((c, i) => [label(c, i), c, i] as const))('does not match %s', (_l, c, i) => {
+    expect(firedRules(c, i)).not.toContain(rule.id);
+  });
+});
+
+describe('benign corpus', () => {
+  const corpusFile = join(root, 'test', 'corpus', 'benign.yaml');
+  const parsed = Corpus.safeParse(parse(readFileSync(corpusFile, 'utf8')));
+
+  it('is well-formed and large enough', () => {
+    expect(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([]);
+    const findings = parsed.success ? parsed.data.findings : [];
+    expect(findings.length).toBeGreaterThanOrEqual(60);
+    const kinds = new Set(findings.map((f) => f.kind));
+    for (const k of ['host', 'package', 'listener', 'fim']) expect(kinds.has(k), k).toBe(true);
+    const names = findings.map((f) => f.case);
+    expect(names.length).toBe(new Set(names).size);
+  });
+
+  it('raises no alert except listed known false positives, and every listed one still fires', () => {
+    if (!parsed.success) return;
+    const { findings, known_false_positives: known } = parsed.data;
+    const knownKeys = new Set(known.map((k) => `${k.rule} ${k.case}`));
+    const unexpected: string[] = [];
+    const seen = new Set<string>();
+    findings.forEach((f, i) => {
+      for (const id of firedRules(f, i)) {
+        const key = `${id} ${String(f.case)}`;
+        seen.add(key);
+        if (!knownKeys.has(key)) {
+          const r = rules.find((x) => x.id === id)!;
+          unexpected.push(`"${String(f.case)}" fired ${relative(root, r.file)} (${id})`);
+        }
+      }
+    });
+    expect(unexpected).toEqual([]);
+    const stale = [...knownKeys].filter((k) => !seen.has(k));
+    expect(stale, 'known_false_positives entries that no longer fire: remove them').toEqual([]);
+  });
+});
+
+describe('docs/rules.md', () => {
+  const docFile = join(root, 'docs', 'rules.md');
+  const START = '<!-- rules:start (generated by rules/detection/rules.test.ts; UPDATE_DOCS=1 to refresh) -->';
+  const END = '<!-- rules:end -->';
+
+  const escape = (s: string) => s.replace(/\|/g, '\\|');
+  const table = [
+    '| id | file | kind | level | title | MITRE |',
+    '|---|---|---|---|---|---|',
+    ...[...rules]
+      .sort((a, b) => (a.file < b.file ? -1 : 1))
+      .map((r) => `| \`${r.id}\` | [${relative(here, r.file)}](../rules/detection/${relative(here, r.file)}) | ${r.category} | ${r.level} | ${escape(r.title)}<br>${escape(r.doc['x-canhgac'].i18n.vi.title)} | ${r.tags.mitre.join(', ')} |`),
+  ].join('\n');
+
+  it('lists every shipped rule (UPDATE_DOCS=1 refreshes the list)', () => {
+    const doc = readFileSync(docFile, 'utf8');
+    const start = doc.indexOf(START);
+    const end = doc.indexOf(END);
+    expect(start, `docs/rules.md needs the markers ${START} … ${END}`).toBeGreaterThanOrEqual(0);
+    expect(end).toBeGreaterThan(start);
+    const current = doc.slice(start + START.length, end).trim();
+    if (current !== table && process.env.UPDATE_DOCS === '1') {
+      writeFileSync(docFile, `${doc.slice(0, start + START.length)}\n${table}\n${doc.slice(end)}`);
+      return;
+    }
+    expect(current).toBe(table);
+    for (const r of rules) expect(doc).toContain(r.id);
+  });
+});
