@@ -39,7 +39,7 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
     async ingest(agent, batch) {
       const receivedAt = new Date().toISOString();
       const records: FindingRecord[] = [];
-      const closed: { kind: FindingRecord['kind']; snapshotId: string }[] = [];
+      const closers = new Map<string, { kind: FindingRecord['kind']; snapshotId: string }>();
       let rejected = 0;
       let maxSeq = Number(batch.lastSeq) || 0;
       for (const w of batch.findings) {
@@ -63,10 +63,12 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
           id: f.id, agentId: agent.id, hostName: agent.hostName, seq: f.seq, observedAt: f.observedAt, receivedAt,
           check: f.check, kind: f.kind, family: KIND_FAMILY[f.kind], stateKey: f.stateKey, snapshotId: f.snapshotId, fields: f.fields,
         });
-        if (f.snapshotId && f.snapshotTotal > 0) closed.push({ kind: f.kind, snapshotId: f.snapshotId });
+        if (f.snapshotId && f.snapshotTotal > 0) closers.set(f.id, { kind: f.kind, snapshotId: f.snapshotId });
       }
       const known = await store.knownFindingIds(records.map((r) => r.id));
       const fresh = records.filter((r) => !known.has(r.id));
+      // Only a snapshot's closing item that is new closes it: a replay must not close an old snapshot again.
+      const closed = fresh.flatMap((r) => { const c = closers.get(r.id); return c ? [c] : []; });
       const alerts: AlertUpsert[] = [];
       for (const r of fresh) {
         try {
