@@ -1,14 +1,13 @@
-/** The collector's view of the rule engine: load once, evaluate per finding, report problems. */
-import { evaluate } from './engine/evaluate.js';
-import { loadRuleSet } from './engine/loader.js';
+/** The collector's view of the rule engine: load, evaluate per finding, reload on SIGHUP, report problems. */
+import { createRuleEngine } from './engine/index.js';
 import type { RuleEvaluator } from './app.js';
 
-export function loadRules(dir: string): RuleEvaluator & { errors: { code: string; file: string; line: number; message: string }[] } {
-  const set = loadRuleSet(dir);
-  const errors = set.errors.map((e) => ({ code: e.code, file: e.file, line: e.line, message: e.message }));
+export function loadRules(dir: string): RuleEvaluator & { reload(): void } {
+  const engine = createRuleEngine({ dir });
+  const fmt = () => engine.errors().map((e) => `${e.file}:${e.line}: ${e.message} [${e.code}]`);
   return {
-    errors,
-    evaluate: (r) => evaluate(set.rules, r),
-    summary: () => ({ rules: set.rules.length, errors: errors.map((e) => `${e.file}:${e.line}: ${e.message} [${e.code}]`) }),
+    evaluate: (r) => engine.evaluate(r),
+    summary: () => ({ rules: engine.rules().length, errors: fmt() }),
+    reload: () => { engine.reload(); },
   };
 }

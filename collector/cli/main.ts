@@ -96,6 +96,11 @@ export async function main(argv: string[]): Promise<void> {
         const c = await buildCollector({ dataDir, store, rules, listen: cfg.listen, serverNames: cfg.server_names, maxMessageBytes: cfg.max_message_bytes });
         const { host, port } = await c.listen();
         console.log(`collector listening on ${host}:${port}; CA fingerprint ${c.pki.caFingerprint}`);
+        // Rules are data: SIGHUP reloads them; a broken rule is skipped and reported, the rest stay active.
+        process.on('SIGHUP', () => {
+          rules.reload();
+          for (const e of rules.summary().errors) console.error(`rule skipped: ${e}`);
+        });
         await new Promise<void>((r) => { process.once('SIGINT', r); process.once('SIGTERM', r); });
         await c.close();
         process.exit(0);
