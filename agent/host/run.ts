@@ -25,6 +25,16 @@ export const COMMANDS = {
   rpm: { paths: ['/usr/bin/rpm', '/bin/rpm'], timeoutMs: 60_000, maxBytes: 64 * MiB },
   /** Linux listening sockets (iproute2). RHEL ships it in /usr/sbin, Debian in /usr/bin. */
   ss: { paths: ['/usr/bin/ss', '/usr/sbin/ss', '/bin/ss', '/sbin/ss'], timeoutMs: 15_000, maxBytes: 16 * MiB },
+  /** The nftables ruleset as JSON (`-j list ruleset`): read-only, for the firewall check and listener exposure. */
+  nft: { paths: ['/usr/sbin/nft', '/sbin/nft', '/usr/bin/nft'], timeoutMs: 15_000, maxBytes: 32 * MiB },
+  /** iptables rules (IPv4) in save format; only ever run without arguments or with `-c`-free read flags. */
+  'iptables-save': { paths: ['/usr/sbin/iptables-save', '/sbin/iptables-save'], timeoutMs: 15_000, maxBytes: 32 * MiB },
+  /** ip6tables rules (IPv6) in save format. */
+  'ip6tables-save': { paths: ['/usr/sbin/ip6tables-save', '/sbin/ip6tables-save'], timeoutMs: 15_000, maxBytes: 32 * MiB },
+  /** `ufw status verbose`: Ubuntu's firewall front end, its status and default policies. */
+  ufw: { paths: ['/usr/sbin/ufw', '/sbin/ufw'], timeoutMs: 15_000, maxBytes: 4 * MiB },
+  /** `firewall-cmd --state` (firewalld): running or not. */
+  'firewall-cmd': { paths: ['/usr/bin/firewall-cmd', '/bin/firewall-cmd'], timeoutMs: 15_000, maxBytes: 4 * MiB },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandId = keyof typeof COMMANDS;
