@@ -1,0 +1,244 @@
+/**
+ * The imported feeds in a data directory:
+ *
+ *   <data dir>/feed-trust/*.pub        trusted signing keys (operator-managed)
+ *   <data dir>/feed/<id>/              one verified feed: manifest.json, manifest.sig,
+ *                                      imported.json and the bundle's files
+ *   <data dir>/feed/current            the id of the active feed (one line)
+ *
+ * Import verifies the whole bundle first, writes it to `<id>.tmp/`, renames that to `<id>/`,
+ * then replaces `current` by renaming a new pointer file over it. Both renames are atomic,
+ * so a crash or an error at any point leaves the previous feed active. The previous feed is
+ * kept (for a quick switch back); older ones are removed.
+ */
+import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { z } from 'zod';
+import { FeedError, VulnCodes, VulnError } from './errors.js';
+import { manifestSchema, sha256, verifyBundle, type FeedFile, type FeedManifest, type FeedSource } from './bundle.js';
+import { parseKev, type KevCatalog } from './kev.js';
+import { buildFeedIndex, type FeedIndex } from './match.js';
+import { parseOsvArray, type OsvRecord } from './osv.js';
+import type { TrustedKey } from './trust.js';
+
+export interface ImportProgress {
+  step: 'read' | 'verify' | 'write' | 'activate' | 'done';
+  /** Files written so far (step "write"). */
+  done?: number;
+  total?: number;
+}
+
+export type FeedStatus =
+  | { active: false; reason: string }
+  | {
+    active: true;
+    id: string;
+    builtAt: string;
+    importedAt: string;
+    /** Whole days since the feed was built. */
+    ageDays: number;
+    keyId: string;
+    sources: FeedSource[];
+    files: FeedFile[];
+    records: number;
+    previous: string | undefined;
+  };
+
+export interface ImportResult {
+  /** "imported": a new feed is active; "unchanged": this feed was already the active one. */
+  outcome: 'imported' | 'unchanged';
+  status: Extract<FeedStatus, { active: true }>;
+}
+
+const importedSchema = z.object({
+  imported_at: z.string(),
+  key_id: z.string(),
+  bundle: z.string(),
+  previous: z.string().optional(),
+});
+
+function feedRoot(dataDir: string): string {
+  return join(dataDir, 'feed');
+}
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function writeDurable(path: string, data: Buffer | string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true });
+  await writeFile(path, data, { mode: 0o644 });
+  fsyncPath(path);
+}
+
+async function readCurrent(dataDir: string): Promise<string | undefined> {
+  try {
+    const id = (await readFile(join(feedRoot(dataDir), 'current'), 'utf8')).trim();
+    return /^[A-Za-z0-9_-]{1,64}$/.test(id) ? id : undefined;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw e;
+  }
+}
+
+async function acquireLock(root: string): Promise<() => Promise<void>> {
+  const lock = join(root, '.import.lock');
+  try {
+    await writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
+    let alive = false;
+    if (Number.isInteger(pid) && pid > 0) {
+      try {
+        process.kill(pid, 0);
+        alive = true;
+      } catch {
+        alive = false;
+      }
+    }
+    if (alive) throw new VulnError(VulnCodes.FEED_BUSY, `another feed import is running (process ${pid})`, { where: lock, hint: 'wait for it to finish' });
+    await writeFile(lock, `${process.pid}\n`);
+  }
+  return async () => { await rm(lock, { force: true }); };
+}
+
+/** Removes feeds other than the current and previous ones, and leftovers of failed imports. */
+async function prune(root: string, keep: ReadonlySet<string>): Promise<void> {
+  for (const name of await readdir(root)) {
+    if (name === 'current' || name.startsWith('.') || keep.has(name)) continue;
+    await rm(join(root, name), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Verifies a bundle file and makes it the active feed. On any failure the previous feed
+ * stays active and nothing of the new one is left behind. `keys` are the trusted keys
+ * (usually `loadTrustedKeys(trustDir(dataDir))`).
+ */
+export async function importBundle(file: string, dataDir: string, keys: readonly TrustedKey[], onProgress?: (p: ImportProgress) => void): Promise<ImportResult> {
+  const progress = onProgress ?? (() => undefined);
+  progress({ step: 'read' });
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    throw new VulnError(VulnCodes.FEED_IMPORT, 'cannot read the bundle file', { where: file, cause: e });
+  }
+  progress({ step: 'verify' });
+  const verified = verifyBundle(bytes, keys);
+  const { manifest } = verified;
+
+  const root = feedRoot(dataDir);
+  await mkdir(root, { recursive: true });
+  const release = await acquireLock(root);
+  const tmp = join(root, `${manifest.id}.tmp`);
+  try {
+    const previous = await readCurrent(dataDir);
+    if (previous === manifest.id) {
+      const status = await feedStatus(dataDir);
+      if (status.active) return { outcome: 'unchanged', status };
+    }
+    const final = join(root, manifest.id);
+    await rm(tmp, { recursive: true, force: true });
+    await rm(final, { recursive: true, force: true });
+    await mkdir(tmp, { recursive: true });
+    const total = verified.files.size + 3;
+    let done = 0;
+    const put = async (name: string, data: Buffer | string): Promise<void> => {
+      await writeDurable(join(tmp, name), data);
+      progress({ step: 'write', done: ++done, total });
+    };
+    await put('manifest.json', verified.manifestBytes);
+    await put('manifest.sig', verified.signatureBytes);
+    for (const [path, data] of verified.files) await put(path, data);
+    const imported = { imported_at: new Date().toISOString(), key_id: verified.keyId, bundle: basename(file), ...(previous !== undefined ? { previous } : {}) };
+    await put('imported.json', JSON.stringify(imported, null, 2) + '\n');
+    fsyncPath(tmp);
+
+    progress({ step: 'activate' });
+    await rename(tmp, final);
+    const pointer = join(root, 'current.tmp');
+    await writeDurable(pointer, `${manifest.id}\n`);
+    await rename(pointer, join(root, 'current'));
+    fsyncPath(root);
+    await prune(root, new Set([manifest.id, ...(previous !== undefined ? [previous] : [])]));
+    const status = await feedStatus(dataDir);
+    if (!status.active) throw new VulnError(VulnCodes.FEED_IMPORT, `the imported feed cannot be read back: ${status.reason}`, { where: root });
+    progress({ step: 'done' });
+    return { outcome: 'imported', status };
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    await rm(join(root, 'current.tmp'), { force: true });
+    if (e instanceof VulnError) throw e;
+    throw new VulnError(VulnCodes.FEED_IMPORT, `the feed could not be written: ${(e as Error).message}`, { where: root, cause: e, hint: 'the previous feed is still active; check free space and permissions of the data directory' });
+  } finally {
+    await release();
+  }
+}
+
+async function readManifest(dir: string): Promise<{ manifest: FeedManifest; imported: z.infer<typeof importedSchema> }> {
+  const manifest = manifestSchema.parse(JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')));
+  const imported = importedSchema.parse(JSON.parse(await readFile(join(dir, 'imported.json'), 'utf8')));
+  return { manifest, imported };
+}
+
+/** What feed is active in a data directory, when it was built and imported, and what it holds. */
+export async function feedStatus(dataDir: string, now: Date = new Date()): Promise<FeedStatus> {
+  const id = await readCurrent(dataDir);
+  if (id === undefined) return { active: false, reason: 'no feed has been imported' };
+  let m: Awaited<ReturnType<typeof readManifest>>;
+  try {
+    m = await readManifest(join(feedRoot(dataDir), id));
+  } catch (e) {
+    return { active: false, reason: `the active feed ${id} cannot be read: ${(e as Error).message}` };
+  }
+  const { manifest, imported } = m;
+  return {
+    active: true,
+    id,
+    builtAt: manifest.built_at,
+    importedAt: imported.imported_at,
+    ageDays: Math.floor((now.getTime() - Date.parse(manifest.built_at)) / 86_400_000),
+    keyId: imported.key_id,
+    sources: manifest.sources,
+    files: manifest.files,
+    records: manifest.files.filter((f) => f.kind === 'osv').reduce((n, f) => n + f.records, 0),
+    previous: imported.previous,
+  };
+}
+
+export interface LoadedFeed {
+  status: Extract<FeedStatus, { active: true }>;
+  osv: Map<string, OsvRecord[]>;
+  kev: KevCatalog | undefined;
+  index: FeedIndex;
+}
+
+/**
+ * Reads the active feed and builds its matching index. Every file is checked against the
+ * manifest's digest again (the data directory could have been damaged since the import).
+ */
+export async function loadFeed(dataDir: string): Promise<LoadedFeed> {
+  const status = await feedStatus(dataDir);
+  if (!status.active) throw new VulnError(VulnCodes.FEED_NONE, status.reason, { where: feedRoot(dataDir), hint: 'import a feed bundle: canhgac feed import <file>' });
+  const dir = join(feedRoot(dataDir), status.id);
+  const osv = new Map<string, OsvRecord[]>();
+  let kev: KevCatalog | undefined;
+  for (const f of status.files) {
+    const data = await readFile(join(dir, f.path));
+    if (sha256(data) !== f.sha256) throw new FeedError('digest', `${f.path} of the active feed ${status.id} no longer matches its manifest`, { where: join(dir, f.path) });
+    const value: unknown = JSON.parse(data.toString('utf8'));
+    if (f.kind === 'osv') osv.set(f.ecosystem!, parseOsvArray(value, f.path));
+    else if (f.kind === 'kev') kev = parseKev(value, f.path);
+  }
+  const all: OsvRecord[] = [];
+  for (const records of osv.values()) all.push(...records);
+  return { status, osv, kev, index: buildFeedIndex(all, kev) };
+}
