@@ -94,6 +94,22 @@ describe('baseline file', () => {
   });
 });
 
+describe('baseline format v1 (fixture written by this version; later versions must still read it)', () => {
+  it('reads hashes, modes, symlink targets and unhashed large files', () => {
+    const text = readFileSync(new URL('./fixtures/baseline.v1.json', import.meta.url), 'utf8');
+    const b = parseBaseline(text, 'baseline.v1.json');
+    const at = (p: string) => b.entries.get(`/tmp/cg-fixture-tree/etc/app/${p}`)!;
+    expect(b.scope).toEqual({ roots: ['/tmp/cg-fixture-tree/etc'], exclude: [] });
+    expect(b.entries.size).toBe(6);
+    // `sha256sum` of the recorded files: printf 'port=8443\n' and the 2-line script.
+    expect(at('app.conf')).toMatchObject({ type: 'file', size: 10, mode: 0o644, sha256: 'af21f08f8d99ce7622ed460e9f9959a4c0bc53b3e3df88aca7a14c0cb4bed781' });
+    expect(at('run.sh')).toMatchObject({ mode: 0o4755, sha256: 'a1c3331056e2a9c5b881e07ee8c0574f8f7d1a98705984625f4da7ec72887607' });
+    expect(at('current.conf')).toMatchObject({ type: 'symlink', target: 'app.conf' });
+    expect(at('blob.bin')).toMatchObject({ type: 'file', size: 2000 });
+    expect(at('blob.bin').sha256).toBeUndefined();
+  });
+});
+
 describe('config', () => {
   it('has defaults and rejects what is wrong, by path', () => {
     expect(fimConfig.parse({})).toMatchObject({ max_hash_bytes: 64 * 1024 * 1024, rescan: '0 * * * *', exclude: [] });
