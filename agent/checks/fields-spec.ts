@@ -2,6 +2,7 @@
  * The format of a check's `fields.yaml`: every ECS field the check emits, with its type. The fields
  * test holds checks to it, and the collector builds its index templates from the same files.
  */
+import { isIP } from 'node:net';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { FINDING_KINDS } from '../../common/finding.js';
@@ -41,9 +42,9 @@ export function parseFieldsFile(text: string, file: string): FieldsFile {
   return result.data;
 }
 
-/** Whether a value fits its declared type (lists are lists of strings in findings). */
+/** Whether a value fits its declared type (a list: each element fits; `ip`: a bare IPv4/IPv6 address). */
 export function valueFits(spec: FieldSpec, value: unknown): boolean {
-  if (spec.list) return Array.isArray(value) && value.every((v) => typeof v === 'string');
+  if (spec.list) return Array.isArray(value) && value.every((v) => valueFits({ ...spec, list: false }, v));
   if (Array.isArray(value)) return false;
   switch (spec.type) {
     case 'long':
@@ -54,6 +55,8 @@ export function valueFits(spec: FieldSpec, value: unknown): boolean {
       return typeof value === 'boolean';
     case 'date':
       return typeof value === 'string' && !Number.isNaN(Date.parse(value));
+    case 'ip':
+      return typeof value === 'string' && isIP(value) !== 0;
     default:
       return typeof value === 'string';
   }
