@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { isCanhGacError } from '../../../common/errors.js';
-import type { SystemFacts } from '../../host/system.js';
+import { readSystemFacts, type SystemFacts } from '../../host/system.js';
 import { osFamily, parseOsRelease } from '../../host/linux/os-release.js';
 import { parseBootTime } from '../../host/linux/proc.js';
 import { inventoryConfig } from './config.js';
@@ -13,6 +13,16 @@ import { createInventoryCheck } from './index.js';
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 const facts = JSON.parse(fixture('system-facts.debian12.json')) as SystemFacts;
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', env: { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }).trim();
+
+// CANHGAC_RECORD_FIXTURES=1 npx vitest run agent/checks/inventory re-records the fixtures on this machine.
+describe.runIf(process.env.CANHGAC_RECORD_FIXTURES === '1')('record fixtures', () => {
+  it('writes system-facts, os-release and /proc/stat of this machine', async () => {
+    const at = (name: string) => new URL(`./fixtures/${name}`, import.meta.url);
+    writeFileSync(at('system-facts.debian12.json'), `${JSON.stringify(await readSystemFacts(), null, 2)}\n`);
+    copyFileSync('/etc/os-release', at('os-release.debian12'));
+    writeFileSync(at('proc-stat.debian12'), readFileSync('/proc/stat'));
+  });
+});
 
 describe('os-release and /proc/stat parsers', () => {
   it('parses the recorded Debian 12 os-release', () => {
