@@ -193,14 +193,20 @@ export function verifyBundle(bytes: Buffer, trustedKeys: readonly TrustedKey[]):
   } catch (e) {
     throw new FeedError('signature', 'manifest.sig is not a signature record', { cause: e });
   }
-  const signature = Buffer.from(sigDoc.signature, 'base64');
-  const ordered = [...trustedKeys].sort((a, b) => Number(b.keyId === sigDoc.key_id) - Number(a.keyId === sigDoc.key_id));
-  const signer = ordered.find((k) => edVerify(null, manifestBytes, k.key, signature));
+  // Byte-exact, so that no change to manifest.sig goes unnoticed (whitespace included).
+  if (!signatureBytes.equals(Buffer.from(JSON.stringify(sigDoc) + '\n', 'utf8'))) {
+    throw new FeedError('signature', 'manifest.sig is not in its canonical form');
+  }
+  const signer = trustedKeys.find((k) => k.keyId === sigDoc.key_id);
   if (signer === undefined) {
-    const known = trustedKeys.some((k) => k.keyId === sigDoc.key_id);
-    throw new FeedError('signature', known
-      ? `the signature of manifest.json does not verify with trusted key ${sigDoc.key_id}: the manifest or the signature was altered`
-      : `manifest.json is signed by key ${sigDoc.key_id}, which is not trusted (trusted: ${trustedKeys.map((k) => k.keyId).join(', ')})`);
+    throw new FeedError('signature', `manifest.json is signed by key ${sigDoc.key_id}, which is not trusted (trusted: ${trustedKeys.map((k) => k.keyId).join(', ')})`);
+  }
+  const signature = Buffer.from(sigDoc.signature, 'base64');
+  if (signature.length !== 64 || signature.toString('base64') !== sigDoc.signature) {
+    throw new FeedError('signature', 'the signature in manifest.sig is not a canonical 64-byte Ed25519 signature');
+  }
+  if (!edVerify(null, manifestBytes, signer.key, signature)) {
+    throw new FeedError('signature', `the signature of manifest.json does not verify with trusted key ${sigDoc.key_id}: the manifest or the signature was altered`);
   }
 
   // manifest schema (signed, so a failure here is a bad build, not tampering)

@@ -103,7 +103,7 @@ export function buildFromInputs(opts: BuildOptions): { manifest: FeedManifest; b
       ids.add(record.id);
       kept.push(restricted);
     }
-    const id = `osv-${ecosystemFileStem(ecosystem).toLowerCase()}`;
+    const id = `osv-${ecosystemFileStem(ecosystem).toLowerCase().replace(/_/g, '-')}`;
     const data = serializeRecords(kept);
     sources.push({
       id,

@@ -1,0 +1,163 @@
+import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isCanhGacError } from '../../common/errors.js';
+import { buildBundle, verifyBundle } from './bundle.js';
+import { FeedError } from './errors.js';
+import { feedStatus, importBundle, loadFeed, type ImportProgress } from './feed-store.js';
+import { matchInventory } from './match.js';
+import { TEST_BUNDLE, TEST_PRIVATE_KEY, TEST_PUBLIC_KEY, testTrustedKey } from './testing/fixtures.js';
+import { loadTrustedKeys, trustDir } from './trust.js';
+
+const root = mkdtempSync(join(tmpdir(), 'cg-feed-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let n = 0;
+function dataDir(): string {
+  const d = join(root, `data${++n}`);
+  mkdirSync(d);
+  return d;
+}
+
+const keys = [testTrustedKey()];
+const original = verifyBundle(readFileSync(TEST_BUNDLE), keys);
+
+/** A second feed, signed by the test key: the test bundle's files, built a day later. */
+function laterBundle(): string {
+  const privateKey = createPrivateKey(readFileSync(TEST_PRIVATE_KEY));
+  const { bytes } = buildBundle({
+    builtAt: new Date('2026-05-02T00:00:00Z'),
+    sources: original.manifest.sources,
+    files: original.manifest.files.map((f) => ({ kind: f.kind, ...(f.ecosystem ? { ecosystem: f.ecosystem } : {}), source: f.source, data: original.files.get(f.path)!, records: f.records })),
+    privateKey,
+    publicKey: createPublicKey(privateKey),
+  });
+  const file = join(root, `later${++n}.cgfeed`);
+  writeFileSync(file, bytes);
+  return file;
+}
+
+function damaged(): string {
+  const bytes = Buffer.from(readFileSync(TEST_BUNDLE));
+  bytes[bytes.length - 3000]! ^= 0x10;
+  const file = join(root, `damaged${++n}.cgfeed`);
+  writeFileSync(file, bytes);
+  return file;
+}
+
+describe('importBundle', () => {
+  it('imports, activates and reports the feed', async () => {
+    const dir = dataDir();
+    expect(await feedStatus(dir)).toEqual({ active: false, reason: 'no feed has been imported' });
+    const steps: ImportProgress['step'][] = [];
+    const r = await importBundle(TEST_BUNDLE, dir, keys, (p) => { if (!steps.includes(p.step)) steps.push(p.step); });
+    expect(r.outcome).toBe('imported');
+    expect(steps).toEqual(['read', 'verify', 'write', 'activate', 'done']);
+    expect(r.status).toMatchObject({ active: true, id: original.manifest.id, builtAt: '2026-05-01T00:00:00.000Z', keyId: keys[0]!.keyId, records: 13, previous: undefined });
+    expect(readFileSync(join(dir, 'feed', 'current'), 'utf8')).toBe(`${original.manifest.id}\n`);
+    expect(readdirSync(join(dir, 'feed')).sort()).toEqual([original.manifest.id, 'current']);
+    const status = await feedStatus(dir, new Date('2026-05-11T12:00:00Z'));
+    expect(status.active && status.ageDays).toBe(10);
+  });
+
+  it('re-importing the active feed changes nothing', async () => {
+    const dir = dataDir();
+    await importBundle(TEST_BUNDLE, dir, keys);
+    const again = await importBundle(TEST_BUNDLE, dir, keys);
+    expect(again.outcome).toBe('unchanged');
+  });
+
+  it('a newer feed becomes active and the previous one is kept for switching back', async () => {
+    const dir = dataDir();
+    await importBundle(TEST_BUNDLE, dir, keys);
+    const r = await importBundle(laterBundle(), dir, keys);
+    expect(r.status.previous).toBe(original.manifest.id);
+    expect(r.status.id).not.toBe(original.manifest.id);
+    expect(readdirSync(join(dir, 'feed')).sort()).toEqual([original.manifest.id, r.status.id, 'current'].sort());
+    // Importing a third time drops the oldest.
+    const back = await importBundle(TEST_BUNDLE, dir, keys);
+    expect(back.status.previous).toBe(r.status.id);
+  });
+
+  it('a refused bundle leaves the previous feed active and nothing behind', async () => {
+    const dir = dataDir();
+    await importBundle(TEST_BUNDLE, dir, keys);
+    const before = readdirSync(join(dir, 'feed')).sort();
+    await expect(importBundle(damaged(), dir, keys)).rejects.toBeInstanceOf(FeedError);
+    expect(readdirSync(join(dir, 'feed')).sort()).toEqual(before);
+    expect((await feedStatus(dir)).active && (await feedStatus(dir) as { id: string }).id).toBe(original.manifest.id);
+  });
+
+  it('a failure while writing leaves the previous feed active and removes the partial copy', async () => {
+    const dir = dataDir();
+    await importBundle(TEST_BUNDLE, dir, keys);
+    const later = laterBundle();
+    let calls = 0;
+    const crash = (p: ImportProgress) => {
+      if (p.step === 'write' && ++calls === 3) throw new Error('disk full (simulated)');
+    };
+    await expect(importBundle(later, dir, keys, crash)).rejects.toSatisfy((e: unknown) => isCanhGacError(e, 'COLLECTOR_FEED_IMPORT') && /disk full/.test((e as Error).message));
+    expect(readdirSync(join(dir, 'feed')).sort()).toEqual([original.manifest.id, 'current']);
+    const status = await feedStatus(dir);
+    expect(status.active && status.id).toBe(original.manifest.id);
+    // and the same bundle imports fine afterwards
+    expect((await importBundle(later, dir, keys)).outcome).toBe('imported');
+  });
+
+  it('a failure on the very first import leaves no feed at all', async () => {
+    const dir = dataDir();
+    await expect(importBundle(damaged(), dir, keys)).rejects.toBeInstanceOf(FeedError);
+    expect(await feedStatus(dir)).toMatchObject({ active: false });
+  });
+
+  it('refuses to run next to another import', async () => {
+    const dir = dataDir();
+    mkdirSync(join(dir, 'feed'));
+    writeFileSync(join(dir, 'feed', '.import.lock'), `${process.ppid}\n`);
+    await expect(importBundle(TEST_BUNDLE, dir, keys)).rejects.toSatisfy((e: unknown) => isCanhGacError(e, 'COLLECTOR_FEED_BUSY'));
+    // a lock left by a process that is gone is taken over
+    writeFileSync(join(dir, 'feed', '.import.lock'), '999999999\n');
+    expect((await importBundle(TEST_BUNDLE, dir, keys)).outcome).toBe('imported');
+    expect(existsSync(join(dir, 'feed', '.import.lock'))).toBe(false);
+  });
+
+  it('a missing bundle file is a clear error', async () => {
+    await expect(importBundle(join(root, 'nope.cgfeed'), dataDir(), keys)).rejects.toThrow(/cannot read the bundle file/);
+  });
+});
+
+describe('trust and loading', () => {
+  it('trusted keys come from <data dir>/feed-trust/*.pub', async () => {
+    const dir = dataDir();
+    expect(loadTrustedKeys(trustDir(dir))).toEqual([]);
+    await expect(importBundle(TEST_BUNDLE, dir, loadTrustedKeys(trustDir(dir)))).rejects.toMatchObject({ check: 'trust' });
+    mkdirSync(trustDir(dir));
+    writeFileSync(join(trustDir(dir), 'canhgac-test.pub'), readFileSync(TEST_PUBLIC_KEY));
+    writeFileSync(join(trustDir(dir), 'README'), 'not a key');
+    const loaded = loadTrustedKeys(trustDir(dir));
+    expect(loaded.map((k) => k.keyId)).toEqual([keys[0]!.keyId]);
+    expect((await importBundle(TEST_BUNDLE, dir, loaded)).outcome).toBe('imported');
+  });
+
+  it('refuses a key file that is not an Ed25519 public key', () => {
+    const dir = dataDir();
+    mkdirSync(trustDir(dir));
+    writeFileSync(join(trustDir(dir), 'bad.pub'), 'hello');
+    expect(() => loadTrustedKeys(trustDir(dir))).toThrow(/not a PEM public key/);
+  });
+
+  it('loadFeed builds the index of the active feed and notices damage on disk', async () => {
+    const dir = dataDir();
+    await expect(loadFeed(dir)).rejects.toSatisfy((e: unknown) => isCanhGacError(e, 'COLLECTOR_FEED_NONE'));
+    await importBundle(TEST_BUNDLE, dir, keys);
+    const feed = await loadFeed(dir);
+    expect(feed.index.stats).toMatchObject({ records: 13, withdrawn: 0, invalidRanges: 0 });
+    expect(feed.kev?.vulnerabilities).toHaveLength(4);
+    const [m] = matchInventory([{ name: 'libc6', version: '2.36-9+deb12u2', source: { name: 'glibc', version: '2.36-9+deb12u2' } }], feed.index, 'Debian:12').filter((x) => x.id === 'DSA-5514-1');
+    expect(m).toMatchObject({ kev: true, fixedVersion: '2.36-9+deb12u3' });
+    const file = join(dir, 'feed', original.manifest.id, 'osv', 'Debian_12.json');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('DSA-5514-1', 'DSA-5514-2'));
+    await expect(loadFeed(dir)).rejects.toMatchObject({ check: 'digest' });
+  });
+});
