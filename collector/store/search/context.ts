@@ -15,6 +15,10 @@ import type { Doc } from './documents.js';
 import type { GetBody, MgetBody, SearchBody } from './engine-types.js';
 import { seg, type Names } from './names.js';
 
+/** How long committed ids stay in memory: several refresh intervals (1 s). */
+const RECENT_MS = 5000;
+const RECENT_MAX = 500_000;
+
 export interface Found<S = Doc> { index: string; id: string; source: S; seqNo: number; primaryTerm: number }
 
 export class Ctx {
@@ -26,6 +30,8 @@ export class Ctx {
   readonly deadLetters: DeadLetters;
   readonly #dirty = new Set<string>();
   readonly #known = new Set<string>();
+  /** Ids of findings this process committed lately → their index (searchable within the refresh interval). */
+  readonly #recent = new Map<string, { index: string; at: number }>();
   #refreshing: Promise<unknown> = Promise.resolve();
 
   constructor(o: {
@@ -73,9 +79,12 @@ export class Ctx {
     return out;
   }
 
-  /** Searches (after refreshing what this store wrote to the searched indices). */
-  async search<S = Doc>(index: string, body: Record<string, unknown>, what: string): Promise<SearchBody<S>> {
-    await this.refreshFor(index);
+  /**
+   * Searches, after refreshing what this store wrote to the searched indices (read-your-writes);
+   * `refresh: false` skips that (the ingest path, which must not force a refresh per batch).
+   */
+  async search<S = Doc>(index: string, body: Record<string, unknown>, what: string, o: { refresh?: boolean } = {}): Promise<SearchBody<S>> {
+    if (o.refresh !== false) await this.refreshFor(index);
     const res = await this.expect(
       { method: 'POST', path: `/${seg(index)}/_search`, query: { ignore_unavailable: true, allow_no_indices: true }, body },
       [200], what,
@@ -139,6 +148,38 @@ export class Ctx {
     });
     this.#refreshing = Promise.all([before, p]).then(() => undefined, () => undefined);
     await Promise.all([before, p]);
+  }
+
+  /** Findings just committed: known to knownFindingIds before a refresh makes them searchable. */
+  rememberFindings(found: { id: string; index: string }[]): void {
+    const at = Date.now();
+    for (const f of found) {
+      this.#recent.delete(f.id);
+      this.#recent.set(f.id, { index: f.index, at });
+    }
+    this.#forgetOld();
+  }
+
+  isRecentFinding(id: string): boolean {
+    this.#forgetOld();
+    return this.#recent.has(id);
+  }
+
+  /** Retention deleted these findings (or the whole index when `ids` is undefined). */
+  forgetFindings(index: string, ids?: Iterable<string>): void {
+    if (ids) {
+      for (const id of ids) if (this.#recent.get(id)?.index === index) this.#recent.delete(id);
+      return;
+    }
+    for (const [id, r] of this.#recent) if (r.index === index) this.#recent.delete(id);
+  }
+
+  #forgetOld(): void {
+    const horizon = Date.now() - RECENT_MS;
+    for (const [id, r] of this.#recent) {
+      if (r.at >= horizon && this.#recent.size <= RECENT_MAX) break;
+      this.#recent.delete(id);
+    }
   }
 
   markDirty(index: string): void {

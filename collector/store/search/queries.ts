@@ -85,19 +85,22 @@ export async function countFindings(ctx: Ctx, by: 'kind' | 'agent', q: { agentId
   return out;
 }
 
-/** Ids among `ids` stored in the findings indices (searched; recent commits come from `recent`). */
-export async function knownFindingIds(ctx: Ctx, ids: string[], recent: ReadonlySet<string>): Promise<Set<string>> {
+/**
+ * Ids among `ids` stored in the findings indices. Runs on every ingested batch, so it never forces a
+ * refresh: what this process committed within the last seconds is answered from memory, the rest by search.
+ */
+export async function knownFindingIds(ctx: Ctx, ids: string[]): Promise<Set<string>> {
   const known = new Set<string>();
   const ask: string[] = [];
   for (const id of ids) {
-    if (recent.has(id)) known.add(id);
+    if (ctx.isRecentFinding(id)) known.add(id);
     else ask.push(id);
   }
   for (let i = 0; i < ask.length; i += 1000) {
     const chunk = ask.slice(i, i + 1000);
     const body = await ctx.search(ctx.n.findings, {
       query: { ids: { values: chunk } }, size: chunk.length, _source: false, track_total_hits: false,
-    }, 'look up finding ids');
+    }, 'look up finding ids', { refresh: false });
     for (const h of body.hits.hits) known.add(h._id);
   }
   return known;

@@ -40,6 +40,7 @@ async function count(ctx: Ctx, index: string, query: Record<string, unknown> = {
 async function deleteIndex(ctx: Ctx, index: string): Promise<void> {
   await ctx.expect({ method: 'DELETE', path: `/${seg(index)}` }, [200, 404], `delete index ${index}`);
   ctx.forgetIndex(index);
+  ctx.forgetFindings(index);
 }
 
 /** Deletes in chunks; returns how many were deleted (404s were already gone). */
@@ -75,7 +76,9 @@ async function deleteFindingsBefore(ctx: Ctx, index: string, cutoff: string): Pr
   let batch: { _id: string; _source?: FindingHead }[] = [];
   const flush = async (): Promise<void> => {
     const keep = await pointedTo(ctx, batch);
-    deleted += await deleteAll(ctx, batch.filter((h) => !keep.has(h._id)).map((h) => ({ action: 'delete', index, id: h._id })));
+    const gone = batch.filter((h) => !keep.has(h._id)).map((h) => h._id);
+    deleted += await deleteAll(ctx, gone.map((id) => ({ action: 'delete', index, id })));
+    ctx.forgetFindings(index, gone);
     batch = [];
   };
   await refresh(ctx, index);
@@ -146,6 +149,8 @@ export async function prune(ctx: Ctx, p: RetentionPolicy): Promise<{ findings: n
     else if (start < fCut) findings += await deleteFindingsBefore(ctx, index, findingsBefore);
   }
   findings += await deleteFindingsBefore(ctx, n.pinned, findingsBefore);
+  // Pinned copies must be found by knownFindingIds, which never refreshes by itself.
+  await refresh(ctx, n.findings);
 
   // Snapshot bookkeeping goes with the findings it describes.
   for (;;) {

@@ -25,9 +25,6 @@ import { prune } from './retention.js';
 import { isoTime, maxIso } from './time.js';
 
 const DAY_MS = 24 * 3600 * 1000;
-/** How long ids of committed findings are remembered in-process (until a refresh surely made them searchable). */
-const RECENT_MS = 5000;
-const RECENT_MAX = 500_000;
 const MAX_OCC_ATTEMPTS = 20;
 
 export interface SearchStoreOptions {
@@ -45,8 +42,6 @@ export class SearchStore implements Store {
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
   #auditSeq = 0;
-  /** Finding id → time it was committed. */
-  readonly #recent = new Map<string, number>();
 
   constructor(config: SearchStoreConfig, adapter: EngineAdapter, o: SearchStoreOptions) {
     this.kind = config.type;
@@ -101,27 +96,12 @@ export class SearchStore implements Store {
 
   // ── ingest ──────────────────────────────────────────────────────────────────────────────
 
-  async knownFindingIds(ids: string[]): Promise<Set<string>> {
-    this.#forgetOldRecent();
-    const recent = new Set<string>();
-    for (const id of ids) if (this.#recent.has(id)) recent.add(id);
-    return q.knownFindingIds(this.#ctx, ids, recent);
+  knownFindingIds(ids: string[]): Promise<Set<string>> {
+    return q.knownFindingIds(this.#ctx, ids);
   }
 
-  async commit(c: IngestCommit): Promise<SearchCommitResult> {
-    const result = await commit(this.#ctx, c);
-    const now = Date.now();
-    for (const f of c.findings) this.#recent.set(f.id, now);
-    this.#forgetOldRecent();
-    return result;
-  }
-
-  #forgetOldRecent(): void {
-    const horizon = Date.now() - RECENT_MS;
-    for (const [id, t] of this.#recent) {
-      if (t >= horizon && this.#recent.size <= RECENT_MAX) break;
-      this.#recent.delete(id);
-    }
+  commit(c: IngestCommit): Promise<SearchCommitResult> {
+    return commit(this.#ctx, c);
   }
 
   // ── findings and state ──────────────────────────────────────────────────────────────────

@@ -1,0 +1,27 @@
+/** The store contract against a real Elasticsearch 8.19 (started by test/setup/search-engines.ts). */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, inject, it } from 'vitest';
+import { storeContract } from '../collector/store/contract.js';
+import { openSearchStore } from '../collector/store/search/index.js';
+import { skipReason } from './setup/engines.js';
+
+const info = inject('searchEngines');
+const skip = skipReason(info, 'elasticsearch');
+const dataDir = mkdtempSync(join(tmpdir(), 'canhgac-es-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+if (skip) {
+  console.warn(`\n!!! store contract: elasticsearch SKIPPED — ${skip}\n`);
+  describe('store contract: elasticsearch', () => {
+    it.skip(`SKIPPED: ${skip}`, () => {});
+  });
+} else {
+  // Each open() gets its own index prefix: a fresh, empty store on the shared engine.
+  storeContract('elasticsearch', () => openSearchStore(
+    { type: 'elasticsearch', nodes: [info.elasticsearch!], index_prefix: `t-${randomUUID().slice(0, 8)}` },
+    { dataDir },
+  ));
+}
