@@ -23,9 +23,11 @@ const cron = z.string().refine((s) => validCron(s), { message: 'not a valid cron
 export function agentConfigSchema(checks: readonly CheckEntry[]) {
   const checkShape: Record<string, z.ZodType> = {};
   for (const c of checks) {
+    // A check with its own schedule option (fim's `rescan`) keeps it; the others get `schedule`.
+    const ownSchedule = 'rescan' in c.configSchema.shape;
     const schema = z.object({
       enabled: z.enum(['on', 'off']).default('on').describe(`Run the ${c.name} check.`),
-      schedule: cron.default(c.defaultSchedule).describe('When to run it (cron; the agent also runs every check once at start).'),
+      ...(ownSchedule ? {} : { schedule: cron.default(c.defaultSchedule).describe('When to run it (cron; the agent also runs every check once at start).') }),
     }).extend(c.configSchema.shape).strict();
     checkShape[c.name] = schema.prefault({}).describe(`The ${c.name} check.`);
   }
@@ -53,5 +55,5 @@ export type AgentConfig = {
   data_dir: string;
   outbox: { max_entries: number; max_bytes: number };
   transport: { batch_max_findings: number; batch_max_bytes: number; window: number; backoff_initial_ms: number; backoff_max_ms: number; heartbeat_s: number };
-  checks: Record<string, { enabled: 'on' | 'off'; schedule: string } & Record<string, unknown>>;
+  checks: Record<string, { enabled: 'on' | 'off'; schedule?: string } & Record<string, unknown>>;
 };

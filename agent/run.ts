@@ -133,7 +133,8 @@ export async function runAgent(o: RunOptions): Promise<void> {
   const tasks: { stop(): void }[] = [];
   for (const a of active) {
     void runOnce(a);
-    tasks.push(cron.schedule(config.checks[a.entry.name]!.schedule, () => { void runOnce(a); }, { name: a.entry.name }));
+    const schedule = a.check.schedule?.() ?? config.checks[a.entry.name]?.schedule ?? a.entry.defaultSchedule;
+    tasks.push(cron.schedule(schedule, () => { void runOnce(a); }, { name: a.entry.name }));
     if (a.check.start) await a.check.start(a.ctx);
   }
   log.info('agent running', { 'agent.id': identity.agentId, checks: active.map((a) => a.entry.name) });
