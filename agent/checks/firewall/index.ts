@@ -1,0 +1,34 @@
+/** firewall: the host firewall's state (product, enabled, default inbound policy, rules) as a `firewall` snapshot. */
+import type { Check, CollectResult } from '../check.js';
+import { AgentCodes, AgentError } from '../../errors.js';
+import { runCommand, type CommandId, type Runner } from '../../host/run.js';
+import { parseCheckConfig } from '../parse-config.js';
+import { firewallConfig, type FirewallConfig } from './config.js';
+import { firewallItems } from './firewall-items.js';
+import { readLinuxFirewall } from './state.js';
+
+export interface FirewallDeps {
+  run: Runner<CommandId>;
+  platform: NodeJS.Platform;
+}
+
+export function createFirewallCheck(deps: Partial<FirewallDeps> = {}): Check {
+  const run = deps.run ?? runCommand;
+  const platform = deps.platform ?? process.platform;
+  let config: FirewallConfig | undefined;
+  return {
+    name: 'firewall',
+    kinds: ['firewall'],
+    init(raw: unknown) {
+      config = parseCheckConfig('firewall', firewallConfig, raw);
+    },
+    async collect(): Promise<CollectResult> {
+      if (!config) throw new AgentError(AgentCodes.CHECK_NOT_INITIALIZED, 'check "firewall" used before init()');
+      if (platform !== 'linux') {
+        throw new AgentError(AgentCodes.CHECK_UNSUPPORTED_PLATFORM, `check "firewall" cannot read the firewall on ${platform} yet`);
+      }
+      const items = firewallItems(await readLinuxFirewall(run), config);
+      return { snapshots: [{ kind: 'firewall', items }], events: [] };
+    },
+  };
+}
