@@ -76,7 +76,13 @@ export function* readZip(buf: Buffer): Generator<ZipEntry> {
     const raw = buf.subarray(start, start + compressed);
     let data: Buffer;
     if (method === 0) data = Buffer.from(raw);
-    else if (method === 8) data = inflateRawSync(raw);
+    else if (method === 8) {
+      try {
+        data = inflateRawSync(raw);
+      } catch (e) {
+        fail(`${name} does not inflate (${(e as Error).message})`);
+      }
+    }
     else fail(`${name} uses compression method ${method} (only stored and deflate are read)`);
     if (data.length !== size) fail(`${name} inflates to ${data.length} bytes, expected ${size}`);
     if (crc32(data) !== crc) fail(`${name} fails its CRC-32`);
