@@ -6,6 +6,8 @@ import type { z } from 'zod';
 import { AgentCodes, AgentError } from '../errors.js';
 import type { Check } from './check.js';
 import { fimConfig } from './fim/config.js';
+import { firewallConfig } from './firewall/config.js';
+import { createFirewallCheck } from './firewall/index.js';
 import { createFimCheck } from './fim/index.js';
 import { inventoryConfig } from './inventory/config.js';
 import { createInventoryCheck } from './inventory/index.js';
@@ -32,6 +34,7 @@ export const CHECKS: readonly CheckDefinition[] = [
   { name: 'packages', mode: 'polled', summary: 'Installed packages (dpkg, rpm) with their source packages.', configSchema: packagesConfig, create: () => createPackagesCheck() },
   { name: 'listeners', mode: 'polled', summary: 'Listening TCP and bound UDP sockets with process, user, service and bind scope.', configSchema: listenersConfig, create: () => createListenersCheck() },
   { name: 'fim', mode: 'watcher', summary: 'File integrity monitoring: baseline, rescans and real-time changes.', configSchema: fimConfig, create: () => createFimCheck() },
+  { name: 'firewall', mode: 'polled', summary: 'Host firewall state (nftables, iptables, ufw, firewalld): enabled, default inbound policy, rules.', configSchema: firewallConfig, create: () => createFirewallCheck() },
 ];
 
 export function checkNames(): string[] {
