@@ -21,7 +21,7 @@ export interface Run { code: number; stdout: string; stderr: string }
 
 export function run(bin: string, args: string[], opts: { timeoutMs?: number; env?: Record<string, string> } = {}): Run {
   const r = spawnSync(process.execPath, [bin, ...args], {
-    encoding: 'utf8', timeout: opts.timeoutMs ?? 120_000, env: { ...process.env, CANHGAC_LOG_FORMAT: 'json', ...opts.env },
+    encoding: 'utf8', timeout: opts.timeoutMs ?? 120_000, env: { ...process.env, CANHGAC_LOG_FORMAT: 'json', CANHGAC_LOG_LEVEL: 'info', ...opts.env },
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
@@ -29,7 +29,7 @@ export function run(bin: string, args: string[], opts: { timeoutMs?: number; env
 export interface Service { proc: ChildProcess; lines: string[]; waitFor(re: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>; stop(sig?: NodeJS.Signals): Promise<number> }
 
 export function start(bin: string, args: string[], env: Record<string, string> = {}): Service {
-  const proc = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CANHGAC_LOG_FORMAT: 'json', ...env } });
+  const proc = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CANHGAC_LOG_FORMAT: 'json', CANHGAC_LOG_LEVEL: 'info', ...env } });
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve: (m: RegExpMatchArray) => void }[] = [];
   const onLine = (l: string): void => {
