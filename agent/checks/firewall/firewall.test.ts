@@ -236,3 +236,21 @@ describe('firewall check', () => {
     await expect(c.collect({} as never)).rejects.toMatchObject({ code: 'AGENT_CHECK_UNSUPPORTED_PLATFORM' });
   });
 });
+
+describe('listeners check with the firewall (the exposure join)', () => {
+  it('gives every non-loopback listener the evaluator verdict and keeps loopback local-only', async () => {
+    const ss = 'tcp LISTEN 0 128 0.0.0.0:22 0.0.0.0:* users:(("sshd",pid=700,fd=3))\n'
+      + 'tcp LISTEN 0 128 0.0.0.0:6379 0.0.0.0:* users:(("redis-server",pid=701,fd=6))\n'
+      + 'tcp LISTEN 0 128 127.0.0.1:8090 0.0.0.0:* users:(("node",pid=702,fd=20))\n';
+    const { createListenersCheck } = await import('../listeners/index.js');
+    const run: Runner<CommandId> = async () => ({ path: '/usr/bin/ss', stdout: ss, stderr: '', durationMs: 1 });
+    const fw: LinuxFirewall = { ...NONE, nft: ok(parseNftJson(fixture('nft-inet-filter.json'))) };
+    const check = createListenersCheck({ run, platform: 'linux', processFacts: async () => ({}), accounts: async () => ({ userName: () => undefined, groupName: () => undefined }), firewall: async () => fw });
+    check.init({});
+    const { snapshots } = await check.collect({ log: { warn: () => {} } } as never);
+    const by = (port: number) => snapshots[0]!.items.find((i) => i.fields['server.port'] === port)!.fields;
+    expect(by(22)).toMatchObject({ 'exposure.verdict': 'reachable', 'exposure.reason': expect.stringContaining('tcp dport { 22, 80, 443 } accept') });
+    expect(by(6379)).toMatchObject({ 'exposure.verdict': 'blocked', 'exposure.reason': expect.stringContaining('redis never from outside') });
+    expect(by(8090)).toMatchObject({ 'exposure.bind_scope': 'loopback', 'exposure.verdict': 'local-only' });
+  });
+});

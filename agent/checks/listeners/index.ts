@@ -5,6 +5,8 @@ import { loadAccounts, type Accounts } from '../../host/accounts.js';
 import { parseSs } from '../../host/linux/ss.js';
 import { readProcessFacts, type ProcessFacts } from '../../host/proc.js';
 import { runCommand, type CommandId, type Runner } from '../../host/run.js';
+import { evaluateExposure, type ListenerAddress } from '../firewall/exposure.js';
+import { readLinuxFirewall, type LinuxFirewall } from '../firewall/state.js';
 import { parseCheckConfig } from '../parse-config.js';
 import { listenersConfig, type ListenersConfig } from './config.js';
 import { listenerItem, mainProcess, mergeSockets } from './listener-items.js';
@@ -14,6 +16,8 @@ export interface ListenersDeps {
   processFacts: (pid: number) => Promise<ProcessFacts>;
   accounts: () => Promise<Accounts>;
   platform: NodeJS.Platform;
+  /** The host firewall, for the exposure verdict (the firewall check's reader). */
+  firewall: () => Promise<LinuxFirewall>;
 }
 
 export function createListenersCheck(deps: Partial<ListenersDeps> = {}): Check {
@@ -21,6 +25,7 @@ export function createListenersCheck(deps: Partial<ListenersDeps> = {}): Check {
   const processFacts = deps.processFacts ?? ((pid: number) => readProcessFacts(pid));
   const accounts = deps.accounts ?? (() => loadAccounts());
   const platform = deps.platform ?? process.platform;
+  const firewall = deps.firewall ?? (() => readLinuxFirewall(run));
   let config: ListenersConfig | undefined;
   return {
     name: 'listeners',
@@ -33,7 +38,7 @@ export function createListenersCheck(deps: Partial<ListenersDeps> = {}): Check {
       if (platform !== 'linux') {
         throw new AgentError(AgentCodes.CHECK_UNSUPPORTED_PLATFORM, `check "listeners" cannot list sockets on ${platform} yet`);
       }
-      const [{ stdout }, users] = await Promise.all([run('ss', ['-Hlntup']), accounts()]);
+      const [{ stdout }, users, fw] = await Promise.all([run('ss', ['-Hlntup']), accounts(), firewall()]);
       const parsed = parseSs(stdout);
       if (parsed.malformed > 0) ctx.log.warn('unparsed ss lines', { lines: parsed.malformed });
       const sockets = mergeSockets(parsed.sockets, config);
@@ -41,7 +46,15 @@ export function createListenersCheck(deps: Partial<ListenersDeps> = {}): Check {
       const facts = new Map(await Promise.all([...pids].map(async (pid) => [pid, await processFacts(pid)] as const)));
       const items = sockets.map((s) => {
         const pid = mainProcess(s.processes)?.pid;
-        return listenerItem(s, pid === undefined ? undefined : facts.get(pid), users);
+        const item = listenerItem(s, pid === undefined ? undefined : facts.get(pid), users);
+        // Beyond loopback, the verdict is the firewall's (agent/checks/firewall/exposure.ts).
+        const scope = item.fields['exposure.bind_scope'] as ListenerAddress['scope'];
+        if (scope !== 'loopback') {
+          const e = evaluateExposure({ ip: s.ip, port: s.port, transport: s.transport, family: s.family, dualStack: s.dualStack, scope, ...(s.iface ? { iface: s.iface } : {}) }, fw);
+          item.fields['exposure.verdict'] = e.verdict;
+          item.fields['exposure.reason'] = e.reason;
+        }
+        return item;
       });
       return { snapshots: [{ kind: 'listener', items }], events: [] };
     },
