@@ -35,6 +35,16 @@ export const COMMANDS = {
   ufw: { paths: ['/usr/sbin/ufw', '/sbin/ufw'], timeoutMs: 15_000, maxBytes: 4 * MiB },
   /** `firewall-cmd --state` (firewalld): running or not. */
   'firewall-cmd': { paths: ['/usr/bin/firewall-cmd', '/bin/firewall-cmd'], timeoutMs: 15_000, maxBytes: 4 * MiB },
+  /** `sshd -T`: OpenSSH's effective server configuration (read-only; it parses the config and prints it). */
+  sshd: { paths: ['/usr/sbin/sshd', '/sbin/sshd'], timeoutMs: 15_000, maxBytes: 1 * MiB },
+  /** `systemctl is-enabled|is-active <unit>`: service state for SCA probes (queries only). */
+  systemctl: { paths: ['/usr/bin/systemctl', '/bin/systemctl'], timeoutMs: 15_000, maxBytes: 1 * MiB },
+  /** Windows: `reg query <key> /v <name>` for SCA registry probes (query only). */
+  reg: { paths: ['C:\\Windows\\System32\\reg.exe'], timeoutMs: 15_000, maxBytes: 1 * MiB },
+  /** Windows: `net accounts` and `net user <name>` (local password, lockout and account policy; read-only forms). */
+  net: { paths: ['C:\\Windows\\System32\\net.exe'], timeoutMs: 15_000, maxBytes: 1 * MiB },
+  /** Windows: `auditpol /get /category:* /r` (the effective audit policy as CSV). */
+  auditpol: { paths: ['C:\\Windows\\System32\\auditpol.exe'], timeoutMs: 15_000, maxBytes: 4 * MiB },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandId = keyof typeof COMMANDS;
