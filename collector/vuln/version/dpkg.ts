@@ -133,11 +133,24 @@ export function compareParsed(a: DebVersion, b: DebVersion): Ordering {
   return comparePart(a.upstream, b.upstream) || comparePart(a.revision, b.revision);
 }
 
+// Matching compares the same few thousand strings over and over: keep them parsed.
+const parsed = new Map<string, DebVersion>();
+
+function parseCached(v: string): DebVersion {
+  let p = parsed.get(v);
+  if (p === undefined) {
+    p = parseDpkgVersion(v);
+    if (parsed.size >= 100_000) parsed.clear();
+    parsed.set(v, p);
+  }
+  return p;
+}
+
 /** dpkg order of two versions: -1 when a < b, 0 when equal, 1 when a > b. Throws on malformed input. */
 export function compare(a: string, b: string): Ordering {
   if (a === b) {
-    parseDpkgVersion(a);
+    parseCached(a);
     return 0;
   }
-  return compareParsed(parseDpkgVersion(a), parseDpkgVersion(b));
+  return compareParsed(parseCached(a), parseCached(b));
 }

@@ -145,7 +145,19 @@ export function compareEvr(a: RpmEvr, b: RpmEvr): Ordering {
   );
 }
 
+const parsed = new Map<string, RpmEvr>();
+
+function parseCached(v: string): RpmEvr {
+  let p = parsed.get(v);
+  if (p === undefined) {
+    p = parseRpmEvr(v);
+    if (parsed.size >= 100_000) parsed.clear();
+    parsed.set(v, p);
+  }
+  return p;
+}
+
 /** rpm order of two [epoch:]version[-release] strings. Throws on malformed input. */
 export function compare(a: string, b: string): Ordering {
-  return compareEvr(parseRpmEvr(a), parseRpmEvr(b));
+  return compareEvr(parseCached(a), parseCached(b));
 }

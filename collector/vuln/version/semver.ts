@@ -8,6 +8,7 @@ import type { Ordering } from './types.js';
 
 export function semverProblem(v: string): string | undefined {
   if (v.length === 0) return 'the version is empty';
+  if (!/^[0-9]/.test(v) || /\s/.test(v)) return 'it must start with a digit and have no spaces (no leading "v")';
   if (semver.valid(v) === null) return 'it is not MAJOR.MINOR.PATCH[-prerelease][+build] (Semantic Versioning 2.0)';
   return undefined;
 }
