@@ -55,11 +55,18 @@ export interface CommandResult {
   stdout: string;
   stderr: string;
   durationMs: number;
+  /** Set when the command exited with one of `okExitCodes` (0 otherwise omitted). */
+  exitCode?: number;
 }
 
 export interface RunOptions {
   /** Lower (never raise) the table's timeout, e.g. in tests. */
   timeoutMs?: number;
+  /**
+   * Exit statuses that are answers, not failures (`systemctl is-enabled` exits 1 for "disabled",
+   * `reg query` 1 for "no such value"): the command resolves with its output and `exitCode`.
+   */
+  okExitCodes?: readonly number[];
 }
 
 /** The environment every command gets; nothing of the agent's own environment leaks in. */
@@ -126,6 +133,10 @@ export function createRunner<Id extends string>(table: Readonly<Record<Id, Comma
             return;
           }
           const e = err as NodeJS.ErrnoException & { code?: string | number; killed?: boolean; signal?: string };
+          if (typeof e.code === 'number' && !e.killed && opts.okExitCodes?.includes(e.code)) {
+            resolve({ path, stdout, stderr, durationMs, exitCode: e.code });
+            return;
+          }
           if (e.code === 'ENOENT') {
             reject(new AgentError(AgentCodes.HOST_COMMAND_MISSING, `command "${id}" disappeared: ${path}`, { cause: err }));
           } else if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
