@@ -44,13 +44,13 @@ interface DefaultTerms { licence: string; attribution: string }
 /** Licence and attribution per data source, as the publishers state them (override with --licence/--attribution). */
 const OSV_TERMS: Record<string, DefaultTerms> = {
   Debian: {
-    licence: 'not stated separately: Debian Security Tracker data, converted to OSV by the OSV.dev project',
-    attribution: 'Debian Security Tracker (DSA, DLA and DEBIAN-CVE records) via the OSV.dev conversion pipeline',
+    licence: 'not stated separately: Debian Security Tracker data, converted to OSV by the OSV project',
+    attribution: 'Debian Security Tracker (DSA, DLA and DEBIAN-CVE records) as converted to OSV by the OSV project',
   },
-  Ubuntu: { licence: 'CC-BY-SA-4.0', attribution: 'Ubuntu Security Notices and CVE tracker, Canonical Ltd., via OSV.dev' },
-  'Rocky Linux': { licence: 'BSD', attribution: 'Rocky Linux security advisories, Rocky Enterprise Software Foundation, via OSV.dev' },
-  AlmaLinux: { licence: 'MIT', attribution: 'AlmaLinux errata, AlmaLinux OS Foundation, via OSV.dev' },
-  'Red Hat': { licence: 'as published by Red Hat', attribution: 'Red Hat security data via OSV.dev' },
+  Ubuntu: { licence: 'CC-BY-SA-4.0', attribution: 'Ubuntu Security Notices and CVE tracker, Canonical Ltd., via the OSV project' },
+  'Rocky Linux': { licence: 'BSD', attribution: 'Rocky Linux security advisories, Rocky Enterprise Software Foundation, via the OSV project' },
+  AlmaLinux: { licence: 'MIT', attribution: 'AlmaLinux errata, AlmaLinux OS Foundation, via the OSV project' },
+  'Red Hat': { licence: 'as published by Red Hat', attribution: 'Red Hat security data via the OSV project' },
 };
 const KEV_TERMS: DefaultTerms = {
   licence: 'CISA terms of use (U.S. Government work)',
