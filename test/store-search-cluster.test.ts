@@ -40,7 +40,7 @@ describe.skipIf(!!skip)(`three-node elasticsearch loses a node mid-ingest${skip 
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('ingest continues when the node with the primary shard dies; nothing is lost or doubled', async () => {
+  it('ingest continues when the node with the primary shard dies; nothing is lost or doubled', { timeout: 240_000 }, async () => {
     const s = store!;
     const a = agent();
     await s.upsertAgent(a);

@@ -38,7 +38,7 @@ describe.skipIf(!!skip)(`elasticsearch stops mid-ingest${skip ? ` — SKIPPED: $
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('commits fail with STORE_UNAVAILABLE while it is down; afterwards every finding is indexed exactly once', async () => {
+  it('commits fail with STORE_UNAVAILABLE while it is down; afterwards every finding is indexed exactly once', { timeout: 240_000 }, async () => {
     const s = store!;
     const a = agent();
     await s.upsertAgent(a);
