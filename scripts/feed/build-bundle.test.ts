@@ -86,7 +86,7 @@ describe('reading OSV all.zip', () => {
     const { manifest } = buildFromInputs({ out: join(dir, 'zip.cgfeed'), keyFile: TEST_PRIVATE_KEY, osv: [{ ecosystem: 'Debian:12', path: zip }] });
     expect(manifest.files[0]!.records).toBe(2);
     const damaged = Buffer.from(readFileSync(zip));
-    damaged[60] ^= 0xff;
+    damaged[60]! ^= 0xff;
     expect(() => [...readZip(damaged)]).toThrow(/not a readable zip/);
   });
 
