@@ -7,6 +7,7 @@ import { afterAll, describe, inject, it } from 'vitest';
 import { storeContract } from '../collector/store/contract.js';
 import { openSearchStore } from '../collector/store/search/index.js';
 import { skipReason } from './setup/engines.js';
+import { searchStoreExtras } from './setup/search-extras.js';
 
 const info = inject('searchEngines');
 const skip = skipReason(info, 'elasticsearch');
@@ -24,4 +25,5 @@ if (skip) {
     { type: 'elasticsearch', nodes: [info.elasticsearch!], index_prefix: `t-${randomUUID().slice(0, 8)}` },
     { dataDir },
   ));
+  searchStoreExtras('elasticsearch', () => info.elasticsearch!);
 }

@@ -106,7 +106,7 @@ export function parseSearchStoreConfig(input: unknown): SearchStoreConfig {
   }
   const cfg = parsed.data;
   if (cfg.type === 'opensearch' && cfg.auth?.type === 'api_key') {
-    throw new StoreError(StoreCodes.INVALID_INPUT, 'invalid store configuration: OpenSearch does not accept Elasticsearch API keys', {
+    throw new StoreError(StoreCodes.INVALID_INPUT, 'invalid store configuration: store.auth.type api_key is for Elasticsearch; OpenSearch does not accept API keys', {
       where: 'store.auth.type', hint: 'Use auth.type: basic with an OpenSearch user.',
     });
   }
