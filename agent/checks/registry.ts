@@ -14,6 +14,8 @@ import { createInventoryCheck } from './inventory/index.js';
 import { listenersConfig } from './listeners/config.js';
 import { createListenersCheck } from './listeners/index.js';
 import { packagesConfig } from './packages/config.js';
+import { scaConfig } from './sca/config.js';
+import { createScaCheck } from './sca/index.js';
 import { createPackagesCheck } from './packages/index.js';
 
 export interface CheckDefinition {
@@ -35,6 +37,7 @@ export const CHECKS: readonly CheckDefinition[] = [
   { name: 'listeners', mode: 'polled', summary: 'Listening TCP and bound UDP sockets with process, user, service and bind scope.', configSchema: listenersConfig, create: () => createListenersCheck() },
   { name: 'fim', mode: 'watcher', summary: 'File integrity monitoring: baseline, rescans and real-time changes.', configSchema: fimConfig, create: () => createFimCheck() },
   { name: 'firewall', mode: 'polled', summary: 'Host firewall state (nftables, iptables, ufw, firewalld): enabled, default inbound policy, rules.', configSchema: firewallConfig, create: () => createFirewallCheck() },
+  { name: 'sca', mode: 'polled', summary: 'Security configuration assessment: policies in rules/sca evaluated with typed read-only probes.', configSchema: scaConfig, create: () => createScaCheck() },
 ];
 
 export function checkNames(): string[] {

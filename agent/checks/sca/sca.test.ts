@@ -1,0 +1,264 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { logger } from '../../../common/logger.js';
+import type { CheckContext } from '../check.js';
+import { parseKeyValue } from '../../host/linux/keyvalue.js';
+import { parsePam } from '../../host/linux/pam.js';
+import { parseSshdT } from '../../host/linux/sshd.js';
+import { parseAuditpolCsv } from '../../host/windows/auditpol.js';
+import { parseNetAccounts } from '../../host/windows/net-accounts.js';
+import { parseRegQuery } from '../../host/windows/reg.js';
+import { combine, evaluateCheck, evaluateProbe, meets } from './evaluate.js';
+import type { ScaHost } from './host.js';
+import { createScaCheck, loadPolicies, programDir } from './index.js';
+import { parsePolicy, type Probe } from './policy.js';
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+const policiesDir = join(programDir(), 'rules', 'sca');
+const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', env: { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }).trim();
+const ctx = (stateDir: string): CheckContext => ({ log: logger('test', { check: 'sca' }), stateDir, emit: async () => {} });
+
+describe('policies in rules/sca', () => {
+  const policies = loadPolicies(policiesDir);
+  const byId = (id: string) => policies.find((p) => p.policy.id === id)!;
+
+  it('load, with enough checks per platform, each citing CIS, NIST 800-53 and TCVN', () => {
+    expect(policies.map((p) => p.policy.id).sort()).toEqual(['cg_debian', 'cg_windows', 'cg_windows_server']);
+    expect(byId('cg_debian').checks.length).toBeGreaterThanOrEqual(16);
+    expect(byId('cg_windows').checks.length).toBeGreaterThanOrEqual(18);
+    expect(byId('cg_windows_server').checks.length).toBeGreaterThanOrEqual(7);
+    const ids = new Set<string>();
+    for (const p of policies) {
+      for (const c of p.checks) {
+        for (const fw of ['cis', 'nist_800_53', 'tcvn'] as const) expect(c.compliance[fw].length, `${c.id} ${fw}`).toBeGreaterThan(0);
+        expect(c.i18n?.vi.title, c.id).toBeTruthy();
+        expect(ids.has(c.id), c.id).toBe(false);
+        ids.add(c.id);
+      }
+    }
+  });
+
+  it('refuse unknown keys, commands in probes and duplicate ids, naming file and path', () => {
+    const base = readFileSync(join(policiesDir, 'debian.yaml'), 'utf8');
+    expect(() => parsePolicy(base.replace('condition: all\n    rules:\n      - sshd: permitrootlogin', 'condition: all\n    rules:\n      - command: "cat /etc/shadow"'), 'x.yaml')).toThrow(/x\.yaml: checks\.0\.rules\.0/);
+    expect(() => parsePolicy(base.replace('  - id: deb-ssh-empty-passwords', '  - id: deb-ssh-root-login'), 'x.yaml')).toThrow(/deb-ssh-root-login is used twice/);
+    expect(() => parsePolicy(base.replace('    remediation: Set `PermitRootLogin no`', '    remedy: x\n    remediation: Set `PermitRootLogin no`'), 'x.yaml')).toThrow(/Unrecognized key/);
+    expect(() => parsePolicy(base.replace('- service: auditd', '- service: "auditd; reboot"'), 'x.yaml')).toThrow(/unit or service name/);
+  });
+});
+
+describe('parsers', () => {
+  it('sshd -T (recorded): lower-case keywords, repeated keywords keep every value', () => {
+    const c = parseSshdT(fixture('sshd-T.debian12.txt'));
+    expect(c.get('permitrootlogin')).toEqual(['without-password']);
+    expect(c.get('maxauthtries')).toEqual(['6']);
+    expect(c.get('listenaddress')).toEqual(['[::]:22', '0.0.0.0:22']);
+    expect(c.get('subsystem')?.[0]).toMatch(/^sftp /);
+  });
+
+  it('login.defs (recorded) and key = value files', () => {
+    const d = parseKeyValue(fixture('login.defs.debian12'));
+    expect(d.get('PASS_MAX_DAYS')).toBe('99999');
+    expect(d.get('UMASK')).toBe('022');
+    expect(d.has('MAIL_DIR')).toBe(true);
+    expect(parseKeyValue('# c\nminlen = 14\n  dcredit=-1 # trailing\nenforce_for_root\nminlen = 15\n')).toEqual(new Map([['minlen', '15'], ['dcredit', '-1'], ['enforce_for_root', '']]));
+  });
+
+  it('PAM stacks (recorded), with bracket controls, arguments, includes and -type lines', () => {
+    const auth = parsePam(fixture('pam-common-auth.debian12'));
+    expect(auth.map((e) => ('include' in e ? `@${e.include}` : `${e.type} ${e.control} ${e.module}`))).toEqual([
+      'auth [success=1 default=ignore] pam_unix.so', 'auth requisite pam_deny.so', 'auth required pam_permit.so', 'auth optional pam_cap.so',
+    ]);
+    const pw = parsePam(fixture('pam-common-password.debian12'));
+    expect((pw[0] as { args: Map<string, string> }).args).toEqual(new Map([['obscure', ''], ['yescrypt', '']]));
+    expect(parsePam('@include common-auth\n-auth optional /lib/x86_64-linux-gnu/security/pam_faillock.so authfail deny=5\n')).toEqual([
+      { include: 'common-auth' }, { type: 'auth', control: 'optional', module: 'pam_faillock.so', args: new Map([['authfail', ''], ['deny', '5']]) },
+    ]);
+  });
+
+  // No recording of these Windows tools could be made here; the strings follow the tools' documented
+  // line formats (reg.exe, net.exe, auditpol.exe /r), not invented fields.
+  it('Windows: reg query, net accounts, auditpol /r line formats', () => {
+    expect(parseRegQuery('\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\LanmanServer\\Parameters\r\n    SMB1    REG_DWORD    0x0\r\n\r\n')).toEqual([{ name: 'SMB1', type: 'REG_DWORD', data: '0' }]);
+    expect(parseRegQuery('HKEY_LOCAL_MACHINE\\X\r\n    ProductType    REG_SZ    ServerNT\r\n')[0]).toEqual({ name: 'ProductType', type: 'REG_SZ', data: 'ServerNT' });
+    const na = parseNetAccounts('Force user logoff how long after time expires?:       Never\r\nMinimum password length:                              14\r\nLockout threshold:                                    Never\r\nThe command completed successfully.\r\n');
+    expect(na.get('Minimum password length')).toBe('14');
+    expect(na.get('Lockout threshold')).toBe('Never');
+    expect(na.get('Force user logoff how long after time expires?')).toBe('Never');
+    const ap = parseAuditpolCsv('Machine Name,Policy Target,Subcategory,Subcategory GUID,Inclusion Setting,Exclusion Setting\r\nWS1,System,Logon,{0CCE9215-69AE-11D9-BED3-505054503030},Success and Failure,\r\nWS1,System,Process Creation,{0CCE922B-69AE-11D9-BED3-505054503030},No Auditing,\r\n');
+    expect(ap).toEqual(new Map([['Logon', 'Success and Failure'], ['Process Creation', 'No Auditing']]));
+  });
+});
+
+/** A host whose every answer is given by the test. */
+function fakeHost(over: Partial<ScaHost>): ScaHost {
+  const no = async () => ({ ok: false as const, why: 'not in this test' });
+  return {
+    stat: no, readFile: no, sysctl: no, packages: no, service: no, sshd: no, firewallDefaultInbound: no,
+    accounts: async () => ({ userName: (u) => (u === 0 ? 'root' : undefined), groupName: (g) => (g === 42 ? 'shadow' : undefined) }),
+    registry: no, netAccounts: no, auditpol: no, localUserActive: no, ...over,
+  };
+}
+
+describe('probes and conditions', () => {
+  it('compare values as strings or numbers', () => {
+    expect(meets('0', { equals: 0 })).toBe(true);
+    expect(meets('', { equals: 0 })).toBe(false);
+    expect(meets('no', { in: ['no', 'prohibit-password'] })).toBe(true);
+    expect(meets('99999', { gte: 1, lte: 90 })).toBe(false);
+    expect(meets('VERBOSE', { matches: '^(INFO|VERBOSE)$' })).toBe(true);
+    expect(meets('027', { in: ['027'] })).toBe(true);
+  });
+
+  it('combine: all / any / none, and not_applicable only when it could change the outcome', () => {
+    const P = { result: 'pass', evidence: '' } as const;
+    const F = { result: 'fail', evidence: '' } as const;
+    const N = { result: 'not_applicable', evidence: '' } as const;
+    expect([combine('all', [P, P]), combine('all', [P, F, N]), combine('all', [P, N])]).toEqual(['pass', 'fail', 'not_applicable']);
+    expect([combine('any', [F, P]), combine('any', [F, N]), combine('any', [F, F])]).toEqual(['pass', 'not_applicable', 'fail']);
+    expect([combine('none', [F, F]), combine('none', [F, P]), combine('none', [F, N])]).toEqual(['pass', 'fail', 'not_applicable']);
+  });
+
+  it('sshd not installed: not_applicable with that evidence; sshd present: the effective value', async () => {
+    const probe: Probe = { sshd: 'permitrootlogin', equals: 'no' };
+    expect(await evaluateProbe(probe, fakeHost({ sshd: async () => ({ ok: false, why: 'sshd is not installed' }) }))).toEqual({ result: 'not_applicable', evidence: 'sshd is not installed' });
+    const host = fakeHost({ sshd: async () => ({ ok: true, value: parseSshdT(fixture('sshd-T.debian12.txt')) }) });
+    expect(await evaluateProbe(probe, host)).toEqual({ result: 'fail', evidence: 'sshd -T: permitrootlogin = without-password (expected = no)' });
+    expect(await evaluateProbe({ sshd: 'nosuchkeyword', equals: 'x', missing: 'pass' }, host)).toMatchObject({ result: 'pass', evidence: expect.stringContaining('not set') });
+  });
+
+  it('files: mode above the maximum, owner, missing file, content', async () => {
+    const st = (mode: number, uid = 0, gid = 42) => async () => ({ ok: true as const, value: { type: 'file' as const, size: 1, mode, uid, gid, mtimeNs: '0', ctimeNs: '0', ino: '1', dev: '1' } });
+    expect(await evaluateProbe({ file: '/etc/shadow', mode_max: '0640', owner: 'root' }, fakeHost({ stat: st(0o640) }))).toEqual({ result: 'pass', evidence: '/etc/shadow: mode 0640, owner root:shadow' });
+    expect(await evaluateProbe({ file: '/etc/shadow', mode_max: '0640' }, fakeHost({ stat: st(0o644) }))).toMatchObject({ result: 'fail', evidence: expect.stringContaining('mode 0644 allows more than 0640') });
+    expect(await evaluateProbe({ file: '/etc/shadow', owner: 'root' }, fakeHost({ stat: st(0o600, 1000) }))).toMatchObject({ result: 'fail', evidence: expect.stringContaining('owner 1000, expected root') });
+    expect((await evaluateProbe({ file: '/x', mode_max: '0600' }, fakeHost({ stat: async () => ({ ok: true, value: undefined }) }))).result).toBe('not_applicable');
+    expect((await evaluateProbe({ file: '/x', exists: false }, fakeHost({ stat: async () => ({ ok: true, value: undefined }) }))).result).toBe('pass');
+    const withText = fakeHost({ stat: st(0o644), readFile: async () => ({ ok: true, value: 'a\nPermitRootLogin no\n' }) });
+    expect(await evaluateProbe({ file: '/f', contains: '^PermitRootLogin\\s+no' }, withText)).toMatchObject({ result: 'pass' });
+    expect(await evaluateProbe({ file: '/f', not_contains: '^PermitRootLogin' }, withText)).toMatchObject({ result: 'fail' });
+  });
+
+  it('PAM: a module included from another file, and one of its arguments', async () => {
+    const files: Record<string, string> = {
+      '/etc/pam.d/sshd': '@include common-auth\naccount required pam_nologin.so\n',
+      '/etc/pam.d/common-auth': 'auth required pam_faillock.so preauth deny=5\nauth [success=1 default=ignore] pam_unix.so\n',
+    };
+    const host = fakeHost({ readFile: async (p) => ({ ok: true, value: files[p] }) });
+    expect(await evaluateProbe({ pam: 'sshd', type: 'auth', module: 'pam_faillock.so', present: true, arg: 'deny', lte: 10 }, host)).toEqual({ result: 'pass', evidence: '/etc/pam.d/sshd (auth): pam_faillock.so deny = 5' });
+    expect((await evaluateProbe({ pam: 'sshd', type: 'auth', module: 'pam_pwquality.so', present: true }, host)).result).toBe('fail');
+    expect((await evaluateProbe({ pam: 'sshd', type: 'auth', module: 'pam_rhosts.so', present: false }, host)).result).toBe('pass');
+  });
+
+  it('Windows probes through the host interface: registry, net accounts "Never", auditpol, local users', async () => {
+    const host = fakeHost({
+      registry: async (_k, v) => ({ ok: true, value: v === 'SMB1' ? '1' : undefined }),
+      netAccounts: async () => ({ ok: true, value: parseNetAccounts('Lockout threshold:     Never\r\nMaximum password age (days):    42\r\n') }),
+      auditpol: async () => ({ ok: true, value: new Map([['Logon', 'Success']]) }),
+      localUserActive: async (n) => ({ ok: true, value: n === 'Guest' ? 'No' : undefined }),
+    });
+    expect(await evaluateProbe({ registry: 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\LanmanServer\\Parameters', value: 'SMB1', equals: 0 }, host)).toMatchObject({ result: 'fail', evidence: expect.stringContaining('SMB1 = 1') });
+    expect((await evaluateProbe({ registry: 'HKLM\\X', value: 'Y', equals: 0, missing: 'pass' }, host)).result).toBe('pass');
+    expect((await evaluateProbe({ net_accounts: 'Lockout threshold', gte: 1, lte: 10 }, host)).result).toBe('fail');
+    expect((await evaluateProbe({ net_accounts: 'Maximum password age (days)', lte: 60 }, host)).result).toBe('pass');
+    expect(await evaluateProbe({ auditpol: 'Logon', includes: ['Success', 'Failure'] }, host)).toMatchObject({ result: 'fail', evidence: 'audit policy Logon: Success (expected Success and Failure)' });
+    expect((await evaluateProbe({ local_user: 'Guest', active: false }, host)).result).toBe('pass');
+    expect(await evaluateProbe({ local_user: 'Administrator', active: false }, host)).toMatchObject({ result: 'pass', evidence: 'no local user Administrator' });
+  });
+
+  it('a check whose probes all fail to look is not applicable, evidence deduplicated', async () => {
+    const r = await evaluateCheck({ condition: 'all', rules: [{ sshd: 'a', equals: 'x' }, { sshd: 'b', equals: 'y' }] }, fakeHost({ sshd: async () => ({ ok: false, why: 'sshd is not installed' }) }));
+    expect(r).toEqual({ result: 'not_applicable', evidence: 'sshd is not installed' });
+  });
+});
+
+describe('previous results (alerting on change)', () => {
+  it('the second collection carries the first one\'s results; a restart keeps the last queued ones', async () => {
+    let forward = '0';
+    const host = () => fakeHost({
+      stat: async () => ({ ok: true, value: { type: 'file', size: 1, mode: 0o644, uid: 0, gid: 0, mtimeNs: '0', ctimeNs: '0', ino: '1', dev: '1' } }),
+      sysctl: async (k) => ({ ok: true, value: k === 'net.ipv4.ip_forward' ? forward : '0' }),
+    });
+    const state = mkdtempSync(join(tmpdir(), 'cg-sca-'));
+    const check = createScaCheck({ host, platform: 'linux' });
+    check.init({ policies: ['cg_debian'] });
+    const item = async (c = check) => (await c.collect(ctx(state))).snapshots[0]!.items.find((i) => i.fields['sca.check.id'] === 'deb-ip-forward')!.fields;
+    const first = await item();
+    expect(first['sca.check.result']).toBe('pass');
+    expect(first['sca.check.previous_result']).toBeUndefined();
+    forward = '1';
+    const second = await item();
+    expect([second['sca.check.result'], second['sca.check.previous_result']]).toEqual(['fail', 'pass']);
+    const third = await item();
+    expect([third['sca.check.result'], third['sca.check.previous_result']]).toEqual(['fail', 'fail']);
+    // A new process: the file holds the second collection's results (the third's were never confirmed queued).
+    const restarted = createScaCheck({ host, platform: 'linux' });
+    restarted.init({ policies: ['cg_debian'] });
+    expect((await item(restarted))['sca.check.previous_result']).toBe('fail');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------
+// The Debian policy on this machine, each verdict checked against an independent look with the real tools.
+
+const isDebian = existsSync('/etc/debian_version') && process.platform === 'linux';
+const hasSshd = existsSync('/usr/sbin/sshd');
+
+describe.skipIf(!isDebian)('cg_debian on this machine', () => {
+  let madeRunDir = false;
+  beforeAll(() => {
+    // A running sshd has /run/sshd; `sshd -T` refuses to run without it.
+    if (hasSshd && !existsSync('/run/sshd') && process.getuid?.() === 0) { mkdirSync('/run/sshd', { mode: 0o755 }); madeRunDir = true; }
+  });
+  afterAll(() => { if (madeRunDir) rmdirSync('/run/sshd'); });
+
+  it('gives every check a verdict, evidence and compliance references, and agrees with the tools', async () => {
+    const check = createScaCheck();
+    check.init({});
+    const { snapshots } = await check.collect(ctx(mkdtempSync(join(tmpdir(), 'cg-sca-'))));
+    expect(snapshots).toHaveLength(1);
+    const items = snapshots[0]!.items;
+    expect(items.length).toBeGreaterThanOrEqual(16);
+    const by = (id: string) => items.find((i) => i.fields['sca.check.id'] === id)!.fields;
+    for (const i of items) {
+      expect(['pass', 'fail', 'not_applicable']).toContain(i.fields['sca.check.result']);
+      expect(String(i.fields['sca.check.evidence']).length).toBeGreaterThan(5);
+      for (const f of ['compliance.cis', 'compliance.nist_800_53', 'compliance.tcvn']) expect((i.fields[f] as string[]).length).toBeGreaterThan(0);
+    }
+
+    // sysctl: the sysctl command.
+    const sysctl = (k: string) => sh('sysctl', ['-n', k]);
+    expect(by('deb-ip-forward')['sca.check.result']).toBe(sysctl('net.ipv4.ip_forward') === '0' ? 'pass' : 'fail');
+    expect(by('deb-syn-cookies')['sca.check.result']).toBe(sysctl('net.ipv4.tcp_syncookies') === '1' ? 'pass' : 'fail');
+    expect(by('deb-aslr')['sca.check.result']).toBe(sysctl('kernel.randomize_va_space') === '2' ? 'pass' : 'fail');
+    // File modes: stat.
+    const mode = (p: string) => parseInt(sh('stat', ['-c', '%a', p]), 8);
+    const shadowOk = [ '/etc/shadow', '/etc/gshadow' ].every((p) => (mode(p) & ~0o640) === 0 && sh('stat', ['-c', '%U', p]) === 'root');
+    expect(by('deb-shadow-permissions')['sca.check.result']).toBe(shadowOk ? 'pass' : 'fail');
+    // Packages: dpkg-query.
+    const installed = (p: string) => { try { return sh('dpkg-query', ['-W', '-f=${db:Status-Abbrev}', p]).startsWith('ii'); } catch { return false; } };
+    expect(by('deb-time-sync')['sca.check.result']).toBe(['chrony', 'systemd-timesyncd', 'ntp', 'ntpsec'].some(installed) ? 'pass' : 'fail');
+    expect(by('deb-no-telnet-server')['sca.check.result']).toBe(['telnetd', 'inetutils-telnetd', 'telnetd-ssl', 'rsh-server', 'rsh-redone-server', 'nis'].some(installed) ? 'fail' : 'pass');
+    // login.defs: grep.
+    const maxDays = Number(/^PASS_MAX_DAYS\s+(\d+)/m.exec(readFileSync('/etc/login.defs', 'utf8'))?.[1]);
+    expect(by('deb-password-max-age')['sca.check.result']).toBe(maxDays >= 1 && maxDays <= 90 ? 'pass' : 'fail');
+    // sshd: its own -T output, when it is installed; not applicable with the reason when it is not.
+    if (hasSshd && existsSync('/run/sshd')) {
+      const root = /^permitrootlogin (\S+)$/m.exec(sh('sshd', ['-T']))?.[1];
+      expect(by('deb-ssh-root-login')).toMatchObject({ 'sca.check.result': root === 'no' ? 'pass' : 'fail', 'sca.check.evidence': expect.stringContaining(`permitrootlogin = ${root}`) });
+    } else if (!hasSshd) {
+      expect(by('deb-ssh-root-login')).toMatchObject({ 'sca.check.result': 'not_applicable', 'sca.check.evidence': 'sshd is not installed' });
+    }
+    expect(statSync('/etc/debian_version').isFile()).toBe(true);
+  });
+
+  it('Windows policies do not apply here and produce no items', async () => {
+    const check = createScaCheck();
+    check.init({ policies: ['cg_windows', 'cg_windows_server'] });
+    const { snapshots } = await check.collect(ctx(mkdtempSync(join(tmpdir(), 'cg-sca-'))));
+    expect(snapshots[0]!.items).toEqual([]);
+  });
+});
