@@ -31,7 +31,7 @@ function iptablesItem(tool: 'iptables' | 'ip6tables', save: IptablesSave, fw: Li
   return item(tool, family, {
     'firewall.enabled': iptablesFilters(save),
     'firewall.default_inbound': defaultInbound(fw, family),
-    'firewall.backend': save.backend ?? 'legacy',
+    ...(save.backend ? { 'firewall.backend': save.backend } : {}),
     'firewall.rules.count': count,
     'firewall.rules.summary': input.slice(0, MAX_SUMMARY).map((r) => `-A ${r.chain} ${r.args.join(' ')}`),
   });
