@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import { compileCondition, ConditionSyntaxError, parseCondition, referencedSelections, RESERVED_NAMES, type CondNode } from './condition.js';
 import { RuleCodes, RuleCompileProblem, RuleLoadError } from './errors.js';
-import { compileFieldEntry, type FieldMatcher } from './modifiers.js';
+import { compileFieldEntry, keyUsesClock, type FieldMatcher } from './modifiers.js';
 import { durationMs, RuleDocSchema, type RuleDoc } from './schema.js';
 import type { CompiledRule, EvalFields } from './types.js';
 
@@ -121,6 +121,12 @@ function compileDetection(detection: Record<string, unknown>): (f: EvalFields) =
   return (f) => { for (const c of fs) if (c(f)) return true; return false; };
 }
 
+/** Whether any selection entry of the detection has an age modifier. */
+function detectionUsesClock(detection: Record<string, unknown>): boolean {
+  const maps = Object.entries(detection).filter(([k]) => k !== 'condition').flatMap(([, v]) => (Array.isArray(v) ? v : [v]));
+  return maps.some((m) => isPlainMap(m) && Object.keys(m).some(keyUsesClock));
+}
+
 function buildRule(doc: RuleDoc, file: string): CompiledRule {
   const x = doc['x-canhgac'];
   const match = compileDetection(doc.detection);
@@ -146,6 +152,7 @@ function buildRule(doc: RuleDoc, file: string): CompiledRule {
     kind: x.kind,
     file,
     dedupFields,
+    usesClock: detectionUsesClock(doc.detection),
     suppressMs: x.dedup?.suppress === undefined ? undefined : durationMs(x.dedup.suppress),
     tags: { mitre: [...mitre].sort(), compliance },
     doc,

@@ -3,7 +3,7 @@ import type { FindingRecord } from '../../common/finding.js';
 import { logger, type Logger } from '../../common/logger.js';
 import type { AlertUpsert } from '../store/types.js';
 import { RuleCodes, type RuleLoadError } from './errors.js';
-import { evaluate } from './evaluate.js';
+import { evaluate, type EvaluateOptions } from './evaluate.js';
 import { loadRuleSet } from './loader.js';
 import type { CompiledRule } from './types.js';
 
@@ -22,7 +22,7 @@ export interface RuleEngine {
   rules(): readonly CompiledRule[];
   /** Problems of the last load. */
   errors(): readonly RuleLoadError[];
-  evaluate(r: FindingRecord): AlertUpsert[];
+  evaluate(r: FindingRecord, opts?: EvaluateOptions): AlertUpsert[];
   /**
    * Loads the folder again and swaps the rule set in one assignment: an evaluation runs against
    * either the old or the new set, never a mix. If the folder cannot be read at all, the
@@ -59,7 +59,7 @@ export function createRuleEngine(opts: { dir: string; log?: Logger }): RuleEngin
     dir: opts.dir,
     rules: () => state.rules,
     errors: () => state.errors,
-    evaluate: (r) => evaluate(state.rules, r),
+    evaluate: (r, opts) => evaluate(state.rules, r, opts),
     reload,
   };
 }

@@ -44,6 +44,7 @@ describe('evaluationFields', () => {
       'canhgac.kind': 'listener',
       'canhgac.state_key': 'tcp:0.0.0.0:22',
       '@timestamp': '2025-02-01T00:00:00Z',
+      'canhgac.evaluated_at': '2025-02-01T00:00:01Z',
     });
   });
 

@@ -1,12 +1,15 @@
 import type { FieldValue, FindingKind, FindingRecord } from '../../common/finding.js';
 import type { AlertUpsert } from '../store/types.js';
+import { CLOCK_FIELD } from './modifiers.js';
 import type { CompiledRule, EvalFields } from './types.js';
 
 /**
  * What rules see for one finding: its flat ECS fields plus the envelope. Envelope fields win
  * over body fields of the same name, as in the indexed document (common/finding.ts toDocument).
+ * `canhgac.evaluated_at` is the clock of the age modifiers: `now` when given (scheduled
+ * evaluation), else when the collector received the finding.
  */
-export function evaluationFields(r: FindingRecord): Record<string, FieldValue> {
+export function evaluationFields(r: FindingRecord, now?: Date): Record<string, FieldValue> {
   const out = Object.create(null) as Record<string, FieldValue>;
   for (const k of Object.keys(r.fields)) out[k] = r.fields[k]!;
   out['agent.id'] = r.agentId;
@@ -17,7 +20,15 @@ export function evaluationFields(r: FindingRecord): Record<string, FieldValue> {
   out['canhgac.kind'] = r.kind;
   if (r.stateKey) out['canhgac.state_key'] = r.stateKey;
   out['@timestamp'] = r.observedAt;
+  out[CLOCK_FIELD] = now === undefined ? r.receivedAt : now.toISOString();
   return out;
+}
+
+export interface EvaluateOptions {
+  /** The evaluation clock for age modifiers (default: the finding's receivedAt). */
+  now?: Date;
+  /** Only rules whose outcome depends on the clock (CompiledRule.usesClock): the scheduled pass. */
+  clockOnly?: boolean;
 }
 
 /** Rules that never fire, whatever they say. */
@@ -100,12 +111,14 @@ export function summaryFor(rule: CompiledRule, f: EvalFields): string {
  * Runs the rules whose `logsource.category` is the finding's kind. Each match is one alert upsert
  * (count 1). Deprecated and unsupported rules never fire. Pure: no state, no I/O.
  */
-export function evaluate(rules: readonly CompiledRule[], r: FindingRecord): AlertUpsert[] {
+export function evaluate(rules: readonly CompiledRule[], r: FindingRecord, opts: EvaluateOptions = {}): AlertUpsert[] {
   const candidates = rulesFor(rules, r.kind);
   if (candidates.length === 0) return [];
-  const f = evaluationFields(r);
+  if (opts.clockOnly === true && !candidates.some((c) => c.usesClock)) return [];
+  const f = evaluationFields(r, opts.now);
   const out: AlertUpsert[] = [];
   for (const rule of candidates) {
+    if (opts.clockOnly === true && !rule.usesClock) continue;
     if (!rule.match(f)) continue;
     out.push({
       dedupKey: dedupKeyFor(rule, f),

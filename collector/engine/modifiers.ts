@@ -14,15 +14,38 @@ import type { EvalFields } from './types.js';
 
 export type FieldMatcher = (fields: EvalFields) => boolean;
 type Scalar = string | number | boolean;
-/** `lower` is `String(x).toLowerCase()`, computed once per element. */
-type ElemPred = (x: Scalar, lower: string) => boolean;
+/** `lower` is `String(x).toLowerCase()`, computed once per element; `now` is the evaluation clock (ms), for age_*. */
+type ElemPred = (x: Scalar, lower: string, now: number) => boolean;
 
-const OPERATORS = ['contains', 'startswith', 'endswith', 're', 'cidr', 'gt', 'gte', 'lt', 'lte', 'exists'] as const;
+const OPERATORS = ['contains', 'startswith', 'endswith', 're', 'cidr', 'gt', 'gte', 'lt', 'lte', 'exists', 'age_gt', 'age_lt'] as const;
 type Operator = (typeof OPERATORS)[number];
 const RE_FLAGS = ['i', 'm', 's'] as const;
 export const MODIFIERS: readonly string[] = [...OPERATORS, 'all', ...RE_FLAGS];
 
 type Path = readonly (string | number)[];
+
+/** The evaluation clock: `canhgac.evaluated_at` of the fields (see evaluationFields), else now. */
+export const CLOCK_FIELD = 'canhgac.evaluated_at';
+const AGE = /^(\d+)(s|m|h|d)$/;
+const AGE_UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** `7d` → ms, or undefined when the value is not such a duration. */
+function ageMs(v: Scalar): number | undefined {
+  const m = typeof v === 'string' ? AGE.exec(v.trim()) : null;
+  return m ? Number(m[1]) * AGE_UNIT_MS[m[2] as keyof typeof AGE_UNIT_MS] : undefined;
+}
+
+/** Milliseconds since the epoch of a timestamp field value (ISO-8601 text), or undefined. */
+function timeOf(x: Scalar): number | undefined {
+  if (typeof x !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(x)) return undefined;
+  const t = Date.parse(x);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+/** Whether a compiled `field|modifier` key makes the outcome depend on the clock (age_gt, age_lt). */
+export function keyUsesClock(key: string): boolean {
+  return key.split('|').slice(1).some((m) => m === 'age_gt' || m === 'age_lt');
+}
 
 interface ParsedKey { field: string; op: Operator | undefined; all: boolean; reFlags: string }
 
@@ -150,6 +173,13 @@ function valuePred(k: ParsedKey, key: string, v: Scalar, path: Path): ElemPred {
     case 'gt': case 'gte': case 'lt': case 'lte':
       if (typeof v !== 'number' || !Number.isFinite(v)) return bad(`"${k.op}" needs a number, not ${JSON.stringify(v)}`);
       return numberPred(k.op, v);
+    case 'age_gt': case 'age_lt': {
+      const d = ageMs(v);
+      if (d === undefined) return bad(`"${k.op}" needs a duration such as 30m, 24h or 7d, not ${JSON.stringify(v)}`);
+      // The clock is bound per evaluation by compileFieldEntry (the element predicate sees one value).
+      return k.op === 'age_gt' ? (x, _l, now) => { const t = timeOf(x); return t !== undefined && now - t > d; }
+        : (x, _l, now) => { const t = timeOf(x); return t !== undefined && now - t < d; };
+    }
     case 'exists':
       return bad('unreachable');
   }
@@ -190,6 +220,10 @@ export function compileFieldEntry(key: string, value: unknown, path: Path): Fiel
 
   const needsLower = k.op === undefined || k.op === 'contains' || k.op === 'startswith' || k.op === 'endswith';
   const lowerOf = needsLower ? (x: Scalar) => (typeof x === 'string' ? x : String(x)).toLowerCase() : () => '';
+  const clocked = k.op === 'age_gt' || k.op === 'age_lt';
+  const clock = clocked
+    ? (f: EvalFields): number => { const c = f[CLOCK_FIELD]; const t = typeof c === 'string' ? Date.parse(c) : Number.NaN; return Number.isNaN(t) ? Date.now() : t; }
+    : (): number => 0;
 
   if (k.all) {
     return (f) => {
@@ -197,9 +231,10 @@ export function compileFieldEntry(key: string, value: unknown, path: Path): Fiel
       if (fv === undefined) return false;
       const elems: readonly Scalar[] = Array.isArray(fv) ? fv : [fv];
       const lowers = elems.map(lowerOf);
+      const now = clock(f);
       for (const p of preds) {
         let hit = false;
-        for (let i = 0; i < elems.length && !hit; i++) hit = p(elems[i]!, lowers[i]!);
+        for (let i = 0; i < elems.length && !hit; i++) hit = p(elems[i]!, lowers[i]!, now);
         if (!hit) return false;
       }
       return true;
@@ -211,8 +246,9 @@ export function compileFieldEntry(key: string, value: unknown, path: Path): Fiel
     return (f) => {
       const fv = f[field];
       if (fv === undefined) return false;
-      if (!Array.isArray(fv)) return p(fv, lowerOf(fv));
-      for (const x of fv) if (p(x, lowerOf(x))) return true;
+      if (!Array.isArray(fv)) return p(fv, lowerOf(fv), clock(f));
+      const now = clock(f);
+      for (const x of fv) if (p(x, lowerOf(x), now)) return true;
       return false;
     };
   }
@@ -221,9 +257,10 @@ export function compileFieldEntry(key: string, value: unknown, path: Path): Fiel
     const fv = f[field];
     if (fv === undefined) return nullAllowed;
     const elems: readonly Scalar[] = Array.isArray(fv) ? fv : [fv];
+    const now = clock(f);
     for (const x of elems) {
       const lower = lowerOf(x);
-      for (const p of preds) if (p(x, lower)) return true;
+      for (const p of preds) if (p(x, lower, now)) return true;
     }
     return false;
   };

@@ -27,6 +27,11 @@ export interface CompiledRule {
    * (`agent.id` + `canhgac.state_key`, or `event.id` for events).
    */
   readonly dedupFields: readonly string[] | undefined;
+  /**
+   * The detection uses an age modifier (`age_gt`, `age_lt`): its outcome can change with time alone,
+   * so the collector also evaluates it on a schedule over current state, not only as findings arrive.
+   */
+  readonly usesClock: boolean;
   /** `x-canhgac.dedup.suppress` in ms; for the pipeline (the evaluator itself keeps no state). */
   readonly suppressMs: number | undefined;
   readonly tags: { mitre: string[]; compliance: Record<string, string[]> };
