@@ -21,6 +21,12 @@ const MiB = 1024 * 1024;
 export const COMMANDS = {
   /** Debian/Ubuntu package inventory. */
   'dpkg-query': { paths: ['/usr/bin/dpkg-query'], timeoutMs: 30_000, maxBytes: 64 * MiB },
+  /**
+   * dpkg, read-only forms only: `dpkg -S <path>…` (which package owns a file; exit 1 when some are
+   * owned by none) and `dpkg --verify <package>…` (files that differ from the package database), so
+   * FIM can tell a package upgrade from a tampered file.
+   */
+  dpkg: { paths: ['/usr/bin/dpkg'], timeoutMs: 60_000, maxBytes: 16 * MiB },
   /** RHEL/Rocky/Alma package inventory. */
   rpm: { paths: ['/usr/bin/rpm', '/bin/rpm'], timeoutMs: 60_000, maxBytes: 64 * MiB },
   /** Linux listening sockets (iproute2). RHEL ships it in /usr/sbin, Debian in /usr/bin. */
