@@ -52,7 +52,7 @@ export function* baselineChunks(b: Baseline): Generator<string> {
     version: VERSION,
     created_at: b.createdAt,
     saved_at: new Date().toISOString(),
-    scope: { roots: b.scope.roots, exclude: b.scope.exclude },
+    scope: { roots: b.scope.roots, exclude: b.scope.exclude, ...(b.scope.include?.length ? { include: b.scope.include } : {}) },
   });
   yield `${head.slice(0, -1)},"entries":{`;
   const paths = [...b.entries.keys()].sort();
@@ -82,10 +82,11 @@ export function parseBaseline(text: string, file: string): Baseline {
   } catch (e) {
     throw corrupt(file, 'not JSON', e);
   }
-  const d = doc as { format?: unknown; version?: unknown; created_at?: unknown; scope?: { roots?: unknown; exclude?: unknown }; entries?: unknown };
+  const d = doc as { format?: unknown; version?: unknown; created_at?: unknown; scope?: { roots?: unknown; exclude?: unknown; include?: unknown }; entries?: unknown };
   if (d?.format !== FORMAT || d.version !== VERSION) throw corrupt(file, 'unknown format or version');
   const strings = (v: unknown): v is string[] => Array.isArray(v) && v.every((s) => typeof s === 'string');
   if (!d.scope || !strings(d.scope.roots) || !strings(d.scope.exclude)) throw corrupt(file, 'no scope');
+  if (d.scope.include !== undefined && !strings(d.scope.include)) throw corrupt(file, 'bad include patterns');
   if (typeof d.entries !== 'object' || d.entries === null) throw corrupt(file, 'no entries');
   const entries = new Map<string, Entry>();
   for (const [path, row] of Object.entries(d.entries as Record<string, unknown>)) {
@@ -93,8 +94,10 @@ export function parseBaseline(text: string, file: string): Baseline {
     if (!e) throw corrupt(file, `bad entry for ${path}`);
     entries.set(path, e);
   }
+  const scope: Scope = { roots: d.scope.roots, exclude: d.scope.exclude };
+  if (d.scope.include !== undefined && d.scope.include.length > 0) scope.include = d.scope.include;
   return {
-    scope: { roots: d.scope.roots, exclude: d.scope.exclude },
+    scope,
     createdAt: typeof d.created_at === 'string' ? d.created_at : new Date(0).toISOString(),
     entries,
   };

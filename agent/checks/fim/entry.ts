@@ -19,8 +19,9 @@ export interface Entry {
   target?: string;
 }
 
-export type Action = 'created' | 'modified' | 'deleted' | 'attributes_changed';
-export type Change = 'content' | 'size' | 'mode' | 'owner' | 'setuid_added' | 'setgid_added' | 'type';
+export type Action = 'created' | 'modified' | 'deleted' | 'attributes_changed' | 'renamed';
+/** `name`/`extension` only for renames. */
+export type Change = 'content' | 'size' | 'mode' | 'owner' | 'setuid_added' | 'setgid_added' | 'executable_added' | 'type' | 'name' | 'extension';
 
 export interface Difference {
   action: 'modified' | 'attributes_changed';
@@ -54,6 +55,7 @@ export function diffEntries(before: Entry, after: Entry): Difference | undefined
   if (before.mode !== after.mode) changes.push('mode');
   if (!(before.mode & SETUID) && after.mode & SETUID) changes.push('setuid_added');
   if (!(before.mode & SETGID) && after.mode & SETGID) changes.push('setgid_added');
+  if (after.type === 'file' && !(before.mode & 0o111) && after.mode & 0o111) changes.push('executable_added');
   if (before.uid !== after.uid || before.gid !== after.gid) changes.push('owner');
   if (changes.length === 0) return undefined;
   const modified = changes.includes('content') || changes.includes('size');

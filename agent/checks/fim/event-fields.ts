@@ -3,11 +3,12 @@ import { basename, dirname, extname } from 'node:path';
 import type { Fields } from '../../../common/finding.js';
 import type { Accounts } from '../../host/accounts.js';
 import { SETGID, SETUID, type Action, type Change, type Entry } from './entry.js';
+import { stormMessage, type StormSummary } from './storm.js';
 
 export type Source = 'rescan' | 'realtime';
 
 const EVENT_TYPE: Record<Action, string> = {
-  created: 'creation', modified: 'change', attributes_changed: 'change', deleted: 'deletion',
+  created: 'creation', modified: 'change', attributes_changed: 'change', deleted: 'deletion', renamed: 'change',
 };
 
 /** "0755", "4755": the permission bits as four octal digits. */
@@ -75,12 +76,25 @@ function beforeFields(e: Entry): Fields {
   return f;
 }
 
+/** Why a change is expected: a package-manager transaction or a maintenance window. */
+export interface Expected {
+  reason: 'package' | 'maintenance';
+  package?: string;
+  packageVersion?: string;
+  maintenance?: string;
+}
+
 export interface FimEvent {
   path: string;
   action: Action;
   before?: Entry;
   after?: Entry;
   changes?: Change[];
+  /** renamed: where it was. */
+  fromPath?: string;
+  expected?: Expected;
+  /** The package that owns the path, when known (also for changes it does not explain). */
+  owner?: { name: string; version?: string };
 }
 
 export function eventFields(ev: FimEvent, source: Source, accounts: Accounts): Fields {
@@ -96,5 +110,44 @@ export function eventFields(ev: FimEvent, source: Source, accounts: Accounts): F
   if (ev.after) Object.assign(f, currentFields(ev.after, accounts));
   if (ev.before && ev.action !== 'created') Object.assign(f, beforeFields(ev.before));
   if (ev.changes?.length) f['fim.changes'] = ev.changes;
+  if (ev.fromPath !== undefined) {
+    f['file.before.path'] = ev.fromPath;
+    f['file.before.name'] = basename(ev.fromPath);
+    const ext = extname(basename(ev.fromPath));
+    if (shown.type === 'file' && ext.length > 1) f['file.before.extension'] = ext.slice(1).toLowerCase();
+  }
+  f['fim.expected'] = ev.expected !== undefined;
+  if (ev.expected) {
+    f['fim.expected_reason'] = ev.expected.reason;
+    if (ev.expected.maintenance !== undefined) f['fim.maintenance'] = ev.expected.maintenance;
+  }
+  const pkg = ev.expected?.package !== undefined ? { name: ev.expected.package, version: ev.expected.packageVersion } : ev.owner;
+  if (pkg) {
+    f['fim.package'] = pkg.name;
+    if (pkg.version !== undefined) f['fim.package_version'] = pkg.version;
+  }
+  return f;
+}
+
+/** A change storm as one event: the prefix, the counts and a few of the paths. */
+export function stormFields(s: StormSummary, source: Source, windowMs: number): Fields {
+  const f: Fields = {
+    'file.path': s.prefix,
+    'file.name': basename(s.prefix) || s.prefix,
+    'file.directory': dirname(s.prefix),
+    'file.type': 'dir',
+    'event.action': 'change_storm',
+    'event.category': 'file',
+    'event.type': 'change',
+    'fim.source': source,
+    'fim.storm.count': s.count,
+    'fim.storm.reported': s.reported,
+    'fim.storm.window_s': Math.round(windowMs / 1000),
+    'fim.storm.expected': s.expected,
+    'fim.storm.sample': s.sample,
+    'fim.expected': s.expected === s.count,
+    message: stormMessage(s, source === 'rescan'),
+  };
+  for (const [action, n] of Object.entries(s.byAction)) f[`fim.storm.${action}`] = n;
   return f;
 }

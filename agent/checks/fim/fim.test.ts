@@ -24,7 +24,8 @@ describe('diffEntries', () => {
     expect(diffEntries(file, { ...file, mtimeNs: '2', ctimeNs: '3', ino: '9' })).toBeUndefined();
     expect(diffEntries(file, { ...file, sha256: 'b'.repeat(64) })).toEqual({ action: 'modified', changes: ['content'] });
     expect(diffEntries(file, { ...file, sha256: 'b'.repeat(64), size: 4 })).toEqual({ action: 'modified', changes: ['content', 'size'] });
-    expect(diffEntries(file, { ...file, mode: 0o4755 })).toEqual({ action: 'attributes_changed', changes: ['mode', 'setuid_added'] });
+    expect(diffEntries(file, { ...file, mode: 0o4755 })).toEqual({ action: 'attributes_changed', changes: ['mode', 'setuid_added', 'executable_added'] });
+    expect(diffEntries({ ...file, mode: 0o755 }, { ...file, mode: 0o4755 })).toEqual({ action: 'attributes_changed', changes: ['mode', 'setuid_added'] });
     expect(diffEntries(file, { ...file, mode: 0o2644 })).toEqual({ action: 'attributes_changed', changes: ['mode', 'setgid_added'] });
     expect(diffEntries({ ...file, mode: 0o4755 }, { ...file, mode: 0o755 })).toEqual({ action: 'attributes_changed', changes: ['mode'] });
     expect(diffEntries(file, { ...file, uid: 1000 })).toEqual({ action: 'attributes_changed', changes: ['owner'] });
@@ -365,7 +366,7 @@ describe('fim real-time watching', () => {
 
     chmodSync(p, 0o4755);
     const chmod = await until(() => t.events().find((e) => e['file.path'] === p && e['event.action'] === 'attributes_changed'));
-    expect(chmod).toMatchObject({ 'fim.changes': ['mode', 'setuid_added'], 'file.mode': '4755' });
+    expect(chmod).toMatchObject({ 'fim.changes': ['mode', 'setuid_added', 'executable_added'], 'file.mode': '4755' });
 
     unlinkSync(p);
     await until(() => t.events().find((e) => e['file.path'] === p && e['event.action'] === 'deleted'));

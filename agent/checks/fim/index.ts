@@ -1,23 +1,32 @@
 /**
  * fim: file integrity monitoring. A baseline of every watched path (type, size, mode, owner,
- * times, inode, SHA-256, symlink target) kept durably in the check's state folder; `collect()`
- * rescans and reports differences, `start()` watches in real time. Either way the events are in the
- * agent's durable outbox (`ctx.emit` resolved) before the baseline takes the change in, so a crash
- * can repeat an event but never lose one.
+ * times, inode, SHA-256, symlink target) kept durably in the check's state folder, built and
+ * refreshed by worker threads; `collect()` rescans and reports differences, `start()` watches in
+ * real time. Either way the events are in the agent's durable outbox (`ctx.emit` resolved) before
+ * the baseline takes the change in, so a crash can repeat an event but never lose one.
+ *
+ * Between finding and reporting, events are triaged (triage.ts: renames, ignore rules, package
+ * manager and maintenance windows) and storms are folded into one summary per path prefix
+ * (storm.ts); changes counted into a summary join the baseline only once the summary is out.
  */
 import type { Check, CheckContext, CollectResult, Observation } from '../check.js';
 import { isCanhGacError } from '../../../common/errors.js';
 import type { Fields } from '../../../common/finding.js';
 import { AgentCodes, AgentError } from '../../errors.js';
 import { loadAccounts, type Accounts } from '../../host/accounts.js';
+import { listDir } from '../../host/files.js';
+import { createHashPool, type HashPool } from '../../host/hash-pool.js';
+import { detectPackageOracle, type PackageOracle } from '../../host/package-changes.js';
 import { watchPaths, type PathWatcher } from '../../host/watch.js';
 import { parseCheckConfig } from '../parse-config.js';
 import { loadBaseline, saveBaseline, type Baseline } from './baseline.js';
 import { fimConfig, type FimConfig } from './config.js';
 import { diffEntries, type Entry } from './entry.js';
-import { eventFields, type FimEvent, type Source } from './event-fields.js';
-import { isInside, normaliseRoots, scopeMatcher, type Scope, type ScopeMatcher } from './scope.js';
-import { inspect, walk, type WalkResult } from './walk.js';
+import { eventFields, stormFields, type FimEvent, type Source } from './event-fields.js';
+import { expandRoots, isInside, normaliseRoots, scopeMatcher, type Scope, type ScopeMatcher } from './scope.js';
+import { createStormLimiter, type StormLimiter, type StormSummary } from './storm.js';
+import { createTriage, type Triage } from './triage.js';
+import { lookAll, walk, type WalkResult } from './walk.js';
 
 /** Real-time baseline changes reach the disk at most this often (and at stop, and after rescans). */
 const SAVE_INTERVAL_MS = 5_000;
@@ -26,6 +35,14 @@ const MAX_WAIT_FACTOR = 10;
 
 export interface FimDeps {
   accounts: () => Promise<Accounts>;
+  /** The host's package manager, asked whether changes are its doing (undefined: none known). */
+  packages: () => Promise<PackageOracle | undefined>;
+  /** Lists a directory, for `*` in watch paths. */
+  listDir: (dir: string) => string[] | undefined;
+  /** The clock, ms (storm windows). */
+  now: () => number;
+  /** Observes every batch of fim events as it is handed to ctx.emit (the benchmark's stopwatch). */
+  onEmit?: (events: Observation[]) => void;
 }
 
 interface Pending {
@@ -33,18 +50,31 @@ interface Pending {
   since: number;
 }
 
+/** A baseline change: the entry a path now has, or null when it is gone. */
+type Updates = Map<string, Entry | null>;
+
 export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
   const accounts = deps.accounts ?? (() => loadAccounts());
+  let oracle: Promise<PackageOracle | undefined> | undefined;
+  const packages = deps.packages ?? (() => (oracle ??= detectPackageOracle().catch(() => undefined)));
+  const lister = deps.listDir ?? ((d: string) => { try { return listDir(d); } catch { return undefined; } });
+  const now = deps.now ?? (() => Date.now());
   let config: FimConfig | undefined;
+  let triage: Triage | undefined;
+  let storms: StormLimiter | undefined;
   let baseline: Baseline | undefined;
   let loadedFrom: string | undefined;
   let chain: Promise<unknown> = Promise.resolve();
   let watcher: PathWatcher | undefined;
   let live: CheckContext | undefined;
+  let pool: HashPool | undefined;
   const pending = new Map<string, Pending>();
   const ready = new Set<string>();
+  /** Real-time changes counted into storms not reported yet: not in the saved baseline until they are. */
+  const deferred: Updates = new Map();
   let flushQueued = false;
   let saveTimer: NodeJS.Timeout | undefined;
+  let stormTimer: NodeJS.Timeout | undefined;
   let dirty = false;
   let watchErrorReported = false;
 
@@ -52,9 +82,15 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
     if (!config) throw new AgentError(AgentCodes.CHECK_NOT_INITIALIZED, 'check "fim" used before init()');
     return config;
   };
-  const scopeOf = (c: FimConfig): Scope => ({ roots: normaliseRoots(c.paths), exclude: [...c.exclude] });
+  const scopeOf = (c: FimConfig): Scope => {
+    const s: Scope = { roots: normaliseRoots(expandRoots(c.paths, lister)), exclude: [...c.exclude] };
+    if (c.include.length > 0) s.include = [...c.include];
+    return s;
+  };
   // The agent's own state folder is never watched: writing the baseline must not report itself.
   const matcherFor = (scope: Scope, ctx: CheckContext): ScopeMatcher => scopeMatcher(scope, [ctx.stateDir]);
+  const hashPool = (): HashPool => (pool ??= createHashPool({ threads: cfg().threads }));
+  const stormWindowMs = (): number => cfg().storm_window_s * 1000;
 
   function withLock<T>(fn: () => Promise<T>): Promise<T> {
     const run = chain.then(fn, fn);
@@ -70,12 +106,20 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
     };
   }
 
-  async function observations(events: FimEvent[], source: Source): Promise<Observation[]> {
+  async function observations(events: FimEvent[], summaries: StormSummary[], source: Source): Promise<Observation[]> {
     const names = await accounts();
     const observedAt = new Date().toISOString();
-    return events
+    const out = events
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-      .map((ev) => ({ kind: 'fim' as const, observedAt, fields: eventFields(ev, source, names) }));
+      .map((ev): Observation => ({ kind: 'fim', observedAt, fields: eventFields(ev, source, names) }));
+    for (const s of summaries) out.push({ kind: 'fim', observedAt, fields: stormFields(s, source, stormWindowMs()) });
+    return out;
+  }
+
+  async function emit(ctx: CheckContext, obs: Observation[]): Promise<void> {
+    if (obs.length === 0) return;
+    await ctx.emit(obs);
+    deps.onEmit?.(obs);
   }
 
   /** The baseline in memory, else on disk; a corrupt one is reported and replaced. */
@@ -111,7 +155,8 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
     const c = cfg();
     const scope = scopeOf(c);
     const started = performance.now();
-    const result = await walk(scope.roots, { matcher: matcherFor(scope, ctx), maxHashBytes: c.max_hash_bytes, previous: new Map() });
+    const p = hashPool();
+    const result = await walk(scope.roots, { matcher: matcherFor(scope, ctx), maxHashBytes: c.max_hash_bytes, previous: new Map(), pool: p });
     logFailures(ctx, result);
     baseline = { scope, createdAt: new Date().toISOString(), entries: result.entries };
     loadedFrom = ctx.stateDir;
@@ -120,25 +165,69 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
       'fim.baseline.entries': result.entries.size,
       'fim.baseline.unreadable': result.failed.length,
       'fim.baseline.duration_ms': Math.round(performance.now() - started),
+      'fim.baseline.threads': p.threads,
     }));
   }
 
   /** Differences between the baseline and a fresh walk, honouring scope changes silently. */
-  function compare(base: Baseline, now: Map<string, Entry>, oldScope: ScopeMatcher, newScope: ScopeMatcher): FimEvent[] {
+  function compare(base: Baseline, current: Map<string, Entry>, oldScope: ScopeMatcher, newScope: ScopeMatcher): FimEvent[] {
     const events: FimEvent[] = [];
-    for (const [path, after] of now) {
+    for (const [path, after] of current) {
       const before = base.entries.get(path);
       if (!before) {
-        if (oldScope.covers(path)) events.push({ path, action: 'created', after });
+        if (oldScope.wants(path, after.type)) events.push({ path, action: 'created', after });
         continue;
       }
       const d = diffEntries(before, after);
       if (d) events.push({ path, action: d.action, before, after, changes: d.changes });
     }
     for (const [path, before] of base.entries) {
-      if (!now.has(path) && newScope.covers(path)) events.push({ path, action: 'deleted', before });
+      if (!current.has(path) && newScope.wants(path, before.type)) events.push({ path, action: 'deleted', before });
     }
     return events;
+  }
+
+  /** Triage, storm limiting, emit. Returns the events counted into storms still open (real time only). */
+  async function report(ctx: CheckContext, found: FimEvent[], source: Source): Promise<FimEvent[]> {
+    if (found.length === 0) return [];
+    const t = now();
+    const { events } = await triage!.run(found, t, ctx.log);
+    const admitted = storms!.admit(events, t);
+    // A rescan's storms are complete: summarised at once. Real-time ones stay open for their window.
+    const summaries = source === 'rescan' ? storms!.close(t, true) : [];
+    const held = source === 'rescan' ? [] : storms!.held();
+    await emit(ctx, await observations(admitted, summaries, source));
+    return held;
+  }
+
+  /** Emits the real-time storm summaries that are due (all with `force`), then lets their changes into the baseline. */
+  async function closeStorms(ctx: CheckContext, force: boolean): Promise<void> {
+    if (!storms || !baseline) return;
+    const summaries = storms.close(now(), force);
+    if (summaries.length === 0) return;
+    await emit(ctx, await observations([], summaries, 'realtime'));
+    const stillHeld = new Set(storms.held().flatMap((e) => (e.fromPath ? [e.path, e.fromPath] : [e.path])));
+    for (const [p, e] of deferred) {
+      if (stillHeld.has(p)) continue;
+      if (e) baseline.entries.set(p, e);
+      else baseline.entries.delete(p);
+      deferred.delete(p);
+    }
+    dirty = true;
+    scheduleSave(ctx);
+  }
+
+  function scheduleStorms(ctx: CheckContext): void {
+    if (stormTimer || !storms) return;
+    const next = storms.nextClose();
+    if (next === undefined) return;
+    stormTimer = setTimeout(() => {
+      stormTimer = undefined;
+      void withLock(() => closeStorms(ctx, false))
+        .catch((e: unknown) => ctx.log.error('fim storm summary could not be reported; it is retried', { error: (e as Error).message }))
+        .finally(() => scheduleStorms(ctx));
+    }, Math.max(0, next - now()));
+    stormTimer.unref();
   }
 
   async function rescan(ctx: CheckContext): Promise<Observation[]> {
@@ -148,17 +237,19 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
       await build(ctx, notes);
       return notes;
     }
+    // Real-time storms still open are closed first, so the rescan does not count their changes again.
+    await closeStorms(ctx, true);
     const c = cfg();
     const scope = scopeOf(c);
     const newScope = matcherFor(scope, ctx);
-    const result = await walk(scope.roots, { matcher: newScope, maxHashBytes: c.max_hash_bytes, previous: base.entries });
+    const result = await walk(scope.roots, { matcher: newScope, maxHashBytes: c.max_hash_bytes, previous: base.entries, pool: hashPool() });
     logFailures(ctx, result);
     // What could not be looked at this time is taken to be as it was, not deleted.
     for (const { path } of result.failed) {
       for (const [p, e] of base.entries) if ((p === path || isInside(path, p)) && !result.entries.has(p)) result.entries.set(p, e);
     }
     const events = compare(base, result.entries, matcherFor(base.scope, ctx), newScope);
-    if (events.length > 0) await ctx.emit(await observations(events, 'rescan'));
+    await report(ctx, events, 'rescan');
     base.entries = result.entries;
     base.scope = scope;
     await persist(ctx);
@@ -172,18 +263,25 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
     const c = cfg();
     const matcher = matcherFor(base.scope, ctx);
     const events: FimEvent[] = [];
-    const updates = new Map<string, Entry | null>();
-    const current = (p: string) => (updates.has(p) ? updates.get(p) ?? undefined : base.entries.get(p));
+    const updates: Updates = new Map();
+    const current = (p: string): Entry | undefined => {
+      if (updates.has(p)) return updates.get(p) ?? undefined;
+      if (deferred.has(p)) return deferred.get(p) ?? undefined;
+      return base.entries.get(p);
+    };
     const goneBelow = (dir: string) => {
-      for (const [q, e] of base.entries) {
-        if (isInside(dir, q) && current(q)) {
-          events.push({ path: q, action: 'deleted', before: e });
-          updates.set(q, null);
-        }
+      const below = new Set<string>();
+      for (const q of base.entries.keys()) if (isInside(dir, q)) below.add(q);
+      for (const [q, e] of deferred) if (e && isInside(dir, q)) below.add(q);
+      for (const q of below) {
+        const e = current(q);
+        if (!e) continue;
+        events.push({ path: q, action: 'deleted', before: e });
+        updates.set(q, null);
       }
     };
     const addedBelow = async (dir: string) => {
-      const sub = await walk([dir], { matcher, maxHashBytes: c.max_hash_bytes, previous: base.entries });
+      const sub = await walk([dir], { matcher, maxHashBytes: c.max_hash_bytes, previous: base.entries, pool: hashPool() });
       for (const [q, e] of sub.entries) {
         if (q === dir) continue;
         const before = current(q);
@@ -195,16 +293,16 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
         updates.set(q, e);
       }
     };
-    for (const path of [...new Set(paths)].sort()) {
-      if (!matcher.covers(path)) continue;
-      const before = current(path);
-      let after: Entry | undefined;
-      try {
-        after = await inspect(path, before, c.max_hash_bytes);
-      } catch (e) {
-        ctx.log.warn('fim path could not be read', { path, code: (e as NodeJS.ErrnoException).code });
+    const wanted = [...new Set(paths)].filter((p) => matcher.covers(p)).sort();
+    const looks = await lookAll(wanted, new Map(wanted.flatMap((p) => { const e = current(p); return e ? [[p, e] as const] : []; })), c.max_hash_bytes, hashPool());
+    for (const look of looks) {
+      const { path } = look;
+      if ('code' in look) {
+        ctx.log.warn('fim path could not be read', { path, code: look.code });
         continue;
       }
+      const before = current(path);
+      const after = look.entry && matcher.wants(path, look.entry.type) ? look.entry : undefined;
       if (!after) {
         if (before) {
           events.push({ path, action: 'deleted', before });
@@ -223,8 +321,14 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
       updates.set(path, after);
       if (after.type === 'dir' && (!before || before.type !== 'dir')) await addedBelow(path);
     }
-    if (events.length > 0) await ctx.emit(await observations(events, 'realtime'));
+    const held = await report(ctx, events, 'realtime');
+    const heldPaths = new Set(held.flatMap((e) => (e.fromPath ? [e.path, e.fromPath] : [e.path])));
     for (const [p, e] of updates) {
+      if (heldPaths.has(p)) {
+        deferred.set(p, e);
+        continue;
+      }
+      deferred.delete(p);
       if (e) base.entries.set(p, e);
       else base.entries.delete(p);
     }
@@ -232,6 +336,7 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
       dirty = true;
       scheduleSave(ctx);
     }
+    scheduleStorms(ctx);
   }
 
   function scheduleSave(ctx: CheckContext): void {
@@ -260,20 +365,26 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
   }
 
   function onPath(path: string, ctx: CheckContext, debounceMs: number): void {
-    const now = Date.now();
+    const t = Date.now();
     const seen = pending.get(path);
     if (seen) clearTimeout(seen.timer);
-    const since = seen?.since ?? now;
+    const since = seen?.since ?? t;
     const fire = () => {
       pending.delete(path);
       ready.add(path);
       flushReady(ctx);
     };
-    if (now - since >= debounceMs * MAX_WAIT_FACTOR) {
+    if (t - since >= debounceMs * MAX_WAIT_FACTOR) {
       fire();
       return;
     }
     pending.set(path, { timer: setTimeout(fire, debounceMs), since });
+  }
+
+  async function releasePool(): Promise<void> {
+    const p = pool;
+    pool = undefined;
+    await p?.close();
   }
 
   return {
@@ -282,6 +393,8 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
 
     init(raw: unknown) {
       config = parseCheckConfig('fim', fimConfig, raw);
+      triage = createTriage(config, packages);
+      storms = createStormLimiter({ threshold: config.storm_threshold, windowMs: config.storm_window_s * 1000, depth: config.storm_prefix_depth });
     },
 
     schedule() {
@@ -290,8 +403,13 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
 
     async collect(ctx): Promise<CollectResult> {
       cfg();
-      const notes = await withLock(() => rescan(ctx));
-      return { snapshots: [], events: notes };
+      try {
+        const notes = await withLock(() => rescan(ctx));
+        return { snapshots: [], events: notes };
+      } finally {
+        // Without a watcher nothing needs the workers until the next rescan.
+        if (!watcher) await releasePool();
+      }
     },
 
     async start(ctx) {
@@ -309,8 +427,9 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
         return out;
       });
       if (notes.length > 0) await ctx.emit(notes);
-      const matcher = matcherFor(scopeOf(c), ctx);
-      watcher = watchPaths(scopeOf(c).roots, {
+      const scope = baseline?.scope ?? scopeOf(c);
+      const matcher = matcherFor(scope, ctx);
+      watcher = watchPaths(scope.roots, {
         ignored: (p) => matcher.excludedSelf(p),
         onPath: (p) => onPath(p, ctx, c.debounce_ms),
         onError: (e) => {
@@ -328,7 +447,10 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
       watcher = undefined;
       if (w) await w.close();
       const ctx = live;
-      if (!ctx) return;
+      if (!ctx) {
+        await releasePool();
+        return;
+      }
       // Changes still waiting out their debounce are reported now rather than left to the rescan.
       for (const [path, p] of pending) {
         clearTimeout(p.timer);
@@ -339,10 +461,16 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
       ready.clear();
       if (saveTimer) clearTimeout(saveTimer);
       saveTimer = undefined;
+      if (stormTimer) clearTimeout(stormTimer);
+      stormTimer = undefined;
       await withLock(async () => {
         if (paths.length > 0) await reconcile(paths, ctx).catch((e: unknown) => ctx.log.error('fim changes at stop could not be reported', { error: (e as Error).message }));
+        await closeStorms(ctx, true).catch((e: unknown) => ctx.log.error('fim storm summary at stop could not be reported', { error: (e as Error).message }));
+        if (stormTimer) clearTimeout(stormTimer);
+        stormTimer = undefined;
         if (dirty) await persist(ctx);
       });
+      await releasePool();
       live = undefined;
     },
   };

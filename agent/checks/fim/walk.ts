@@ -1,49 +1,31 @@
-/** Looking at paths for FIM: one path (inspect) or whole trees (walk), reusing unchanged hashes. */
+/**
+ * Looking at paths for FIM: whole trees (walk) or a set of paths (lookAll), through the hash pool's
+ * worker threads, reusing the baseline's hash of every file whose metadata did not change.
+ */
 import { join } from 'node:path';
-import { hashFile, listDir, statPath, type FileFacts, type Pause } from '../../host/files.js';
-import { sameStat, type Entry } from './entry.js';
+import { statKey, type HashPool, type LookOutcome } from '../../host/hash-pool.js';
+import type { Entry } from './entry.js';
 import type { ScopeMatcher } from './scope.js';
 
 /**
- * A pause that yields to the event loop once `budgetMs` of work has passed since the last yield:
- * the file calls are synchronous (see agent/host/files.ts), so walkers must give timers, sockets
- * and real-time events their turn.
+ * Looks a walker leaves waiting in the pool at most: enough to keep every worker busy, few enough
+ * that waiting promises die young instead of piling up in the old generation.
  */
-export function pacer(budgetMs = 10): Pause {
-  let last = performance.now();
-  return async () => {
-    if (performance.now() - last < budgetMs) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    last = performance.now();
-  };
+const MAX_WAITING = 512;
+
+/** The baseline's stat key of a file whose old hash may be reused (it had one, or was too big for one). */
+function reuseKey(previous: Entry | undefined, maxHashBytes: number): string | undefined {
+  if (!previous || previous.type !== 'file') return undefined;
+  if (previous.sha256 === undefined && previous.size <= maxHashBytes) return undefined;
+  return statKey(previous);
 }
 
-function toEntry(f: FileFacts): Entry | undefined {
-  if (f.type === 'other') return undefined;
-  const e: Entry = { type: f.type, size: f.size, mode: f.mode, uid: f.uid, gid: f.gid, mtimeNs: f.mtimeNs, ctimeNs: f.ctimeNs, ino: f.ino, dev: f.dev };
-  if (f.target !== undefined) e.target = f.target;
-  return e;
-}
-
-/**
- * The current state of one path; undefined when it is gone or not a file, directory or symlink
- * (devices, sockets and FIFOs are not tracked). A regular file whose metadata equals `previous`
- * keeps the previous hash instead of being read again.
- */
-export async function inspect(path: string, previous: Entry | undefined, maxHashBytes: number, pause?: Pause): Promise<Entry | undefined> {
-  const facts = statPath(path);
-  if (!facts) return undefined;
-  if (facts.type !== 'file') return toEntry(facts);
-  if (previous && sameStat(previous, facts) && (previous.sha256 !== undefined || facts.size > maxHashBytes)) {
-    const e = toEntry(facts)!;
-    if (previous.sha256 !== undefined) e.sha256 = previous.sha256;
-    return e;
-  }
-  if (facts.size > maxHashBytes) return toEntry(facts);
-  const hashed = await hashFile(path, maxHashBytes, pause);
-  if (!hashed) return undefined;
-  const e = toEntry(hashed.facts);
-  if (e && hashed.sha256 !== undefined) e.sha256 = hashed.sha256;
+/** The Entry for a look's outcome; undefined when gone or not a file, directory or symlink. */
+function entryOf(o: LookOutcome & { kind: 'found' }, previous: Entry | undefined): Entry | undefined {
+  // The facts have exactly an Entry's fields (and sha256 when read); taken over as they are.
+  if (o.facts.type === 'other') return undefined;
+  const e = o.facts as Entry;
+  if (o.reused && previous?.sha256 !== undefined) e.sha256 = previous.sha256;
   return e;
 }
 
@@ -51,6 +33,7 @@ export interface WalkOptions {
   matcher: ScopeMatcher;
   maxHashBytes: number;
   previous: ReadonlyMap<string, Entry>;
+  pool: HashPool;
 }
 
 export interface WalkResult {
@@ -60,30 +43,82 @@ export interface WalkResult {
 }
 
 /**
- * Walks the trees under `roots`, depth first in name order, not following symlinks and not entering
- * excluded directories.
+ * Walks the trees under `roots`, not following symlinks and not entering excluded directories. The
+ * workers list directories and hash files; this thread only hands out paths and files the answers.
  */
 export async function walk(roots: readonly string[], opts: WalkOptions): Promise<WalkResult> {
+  const { matcher, maxHashBytes, previous, pool } = opts;
   const entries = new Map<string, Entry>();
   const failed: WalkResult['failed'] = [];
-  const pause = pacer();
-  const stack = [...roots].reverse();
-  while (stack.length > 0) {
-    const path = stack.pop()!;
-    await pause();
-    if (opts.matcher.excludedSelf(path)) continue;
-    try {
-      const entry = await inspect(path, opts.previous.get(path), opts.maxHashBytes, pause);
-      if (!entry) continue;
-      entries.set(path, entry);
-      if (entry.type !== 'dir') continue;
-      const names = listDir(path);
-      if (!names) continue;
-      names.sort();
-      for (let i = names.length - 1; i >= 0; i--) stack.push(join(path, names[i]!));
-    } catch (e) {
-      failed.push({ path, code: String((e as NodeJS.ErrnoException).code ?? 'EIO') });
+  const todo = [...roots].reverse();
+  let waiting = 0;
+
+  const settle = (path: string, o: LookOutcome): void => {
+    if (o.kind === 'gone') return;
+    if (o.kind === 'failed') {
+      failed.push({ path, code: o.code });
+      return;
     }
-  }
+    const e = entryOf(o, previous.get(path));
+    if (!e) return;
+    if (e.type !== 'dir' && !matcher.included(path)) return;
+    entries.set(path, e);
+    if (e.type !== 'dir') return;
+    if (o.listError) {
+      failed.push({ path, code: o.listError });
+      return;
+    }
+    const names = o.names ?? [];
+    names.sort();
+    for (let i = names.length - 1; i >= 0; i--) {
+      const child = join(path, names[i]!);
+      if (!matcher.excludedSelf(child)) todo.push(child);
+    }
+  };
+
+  await new Promise<void>((done, fail) => {
+    const pump = (): void => {
+      try {
+        while (todo.length > 0 && waiting < MAX_WAITING) {
+          const path = todo.pop()!;
+          if (matcher.excludedSelf(path)) continue;
+          waiting++;
+          // A file the include patterns leave out is still looked at (it may be a directory to enter), never read.
+          const req = { path, hash: matcher.included(path), list: true, maxHashBytes, ...optional('reuse', reuseKey(previous.get(path), maxHashBytes)) };
+          void pool.look(req).then((o) => {
+            waiting--;
+            try {
+              settle(path, o);
+            } catch (e) {
+              fail(e);
+              return;
+            }
+            pump();
+          });
+        }
+        if (todo.length === 0 && waiting === 0) done();
+      } catch (e) {
+        fail(e);
+      }
+    };
+    pump();
+  });
   return { entries, failed };
+}
+
+function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+/** What each path is now (undefined: gone or untracked), or the error code it could not be looked at with. */
+export type Look = { path: string; entry: Entry | undefined } | { path: string; code: string };
+
+/** The current state of some paths (no listing of directories), in parallel. */
+export async function lookAll(paths: readonly string[], previous: ReadonlyMap<string, Entry>, maxHashBytes: number, pool: HashPool): Promise<Look[]> {
+  return Promise.all(paths.map(async (path): Promise<Look> => {
+    const prev = previous.get(path);
+    const o = await pool.look({ path, hash: true, list: false, maxHashBytes, ...optional('reuse', reuseKey(prev, maxHashBytes)) });
+    if (o.kind === 'failed') return { path, code: o.code };
+    return { path, entry: o.kind === 'gone' ? undefined : entryOf(o, prev) };
+  }));
 }
