@@ -16,7 +16,8 @@ const run = createRunner({
 describe('runCommand', () => {
   it('maps every id to absolute paths only', () => {
     for (const [id, s] of Object.entries(COMMANDS) as [string, CommandSpec][]) {
-      for (const p of s.paths) expect(p.startsWith('/'), `${id}: ${p}`).toBe(true);
+      // POSIX absolute, or a Windows drive path (C:\Windows\System32\reg.exe) for the Windows-only probes.
+      for (const p of s.paths) expect(p.startsWith('/') || /^[A-Z]:\\/.test(p), `${id}: ${p}`).toBe(true);
     }
   });
 
