@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { compileCondition, ConditionSyntaxError, parseCondition, referencedSelections, RESERVED_NAMES, type CondNode } from './condition.js';
 import { RuleCodes, RuleCompileProblem, RuleLoadError } from './errors.js';
+import { compileCorrelation, CorrelationDocSchema, type CorrelationDoc } from './correlation.js';
 import { compileFieldEntry, keyUsesClock, type FieldMatcher } from './modifiers.js';
 import { durationMs, RuleDocSchema, type RuleDoc } from './schema.js';
 import type { CompiledRule, EvalFields } from './types.js';
@@ -127,10 +128,9 @@ function detectionUsesClock(detection: Record<string, unknown>): boolean {
   return maps.some((m) => isPlainMap(m) && Object.keys(m).some(keyUsesClock));
 }
 
-function buildRule(doc: RuleDoc, file: string): CompiledRule {
+/** MITRE techniques (from x-canhgac.mitre and attack.tNNNN tags), compliance citations and dedup fields. */
+function tagsOf(doc: RuleDoc | CorrelationDoc): Pick<CompiledRule, 'tags' | 'dedupFields' | 'suppressMs'> {
   const x = doc['x-canhgac'];
-  const match = compileDetection(doc.detection);
-
   const mitre = new Set(x.mitre);
   for (const t of doc.tags) {
     const m = ATTACK_TAG.exec(t);
@@ -138,9 +138,19 @@ function buildRule(doc: RuleDoc, file: string): CompiledRule {
   }
   const compliance: Record<string, string[]> = {};
   for (const [k, v] of Object.entries(x.compliance)) if (v && v.length) compliance[k] = [...v];
-
   let dedupFields: string[] | undefined;
   if (x.dedup) dedupFields = x.dedup.key.includes('agent.id') ? [...x.dedup.key] : ['agent.id', ...x.dedup.key];
+  return {
+    dedupFields,
+    suppressMs: x.dedup?.suppress === undefined ? undefined : durationMs(x.dedup.suppress),
+    tags: { mitre: [...mitre].sort(), compliance },
+  };
+}
+
+function buildRule(doc: RuleDoc, file: string): CompiledRule {
+  const x = doc['x-canhgac'];
+  const match = compileDetection(doc.detection);
+  const { dedupFields, suppressMs, tags } = tagsOf(doc);
 
   return {
     id: doc.id,
@@ -153,10 +163,36 @@ function buildRule(doc: RuleDoc, file: string): CompiledRule {
     file,
     dedupFields,
     usesClock: detectionUsesClock(doc.detection),
-    suppressMs: x.dedup?.suppress === undefined ? undefined : durationMs(x.dedup.suppress),
-    tags: { mitre: [...mitre].sort(), compliance },
+    suppressMs,
+    tags,
     doc,
     match,
+  };
+}
+
+/**
+ * A correlation rule before its references are resolved (loader: resolveCorrelations). Until then
+ * it counts nothing, and its category is a placeholder that no evaluation looks at.
+ */
+function buildCorrelationRule(doc: CorrelationDoc, file: string): CompiledRule {
+  const correlation = compileCorrelation(doc.correlation);
+  const { dedupFields, suppressMs, tags } = tagsOf(doc);
+  return {
+    id: doc.id,
+    title: doc.title,
+    version: doc.modified ?? doc.date ?? '1',
+    level: doc.level,
+    status: doc.status,
+    category: 'gap',
+    kind: doc['x-canhgac'].kind,
+    file,
+    dedupFields: dedupFields ?? correlation.groupBy,
+    usesClock: false,
+    suppressMs,
+    tags,
+    doc,
+    match: () => false,
+    correlation,
   };
 }
 
@@ -165,9 +201,18 @@ function buildRule(doc: RuleDoc, file: string): CompiledRule {
  * problems found, each with the path of the offending node. Never throws for a bad rule.
  */
 export function tryCompileRule(raw: unknown, file = ''): { rule: CompiledRule; problems: [] } | { rule: undefined; problems: RuleCompileProblem[] } {
-  if (isPlainMap(raw) && ('correlation' in raw || raw.type === 'correlation')) {
-    const key = 'correlation' in raw ? 'correlation' : 'type';
-    return { rule: undefined, problems: [new RuleCompileProblem(RuleCodes.UNSUPPORTED, 'Sigma correlation rules are not supported yet', [key], true)] };
+  if (isPlainMap(raw) && 'correlation' in raw) {
+    const doc = CorrelationDocSchema.safeParse(raw);
+    if (!doc.success) return { rule: undefined, problems: zodProblems(doc.error) };
+    try {
+      return { rule: buildCorrelationRule(doc.data, file), problems: [] };
+    } catch (e) {
+      if (e instanceof RuleCompileProblem) return { rule: undefined, problems: [e] };
+      throw e;
+    }
+  }
+  if (isPlainMap(raw) && raw.type === 'correlation') {
+    return { rule: undefined, problems: [new RuleCompileProblem(RuleCodes.UNSUPPORTED, 'write a correlation rule with a "correlation:" block (Sigma v2), not "type: correlation"', ['type'], true)] };
   }
   const parsed = RuleDocSchema.safeParse(raw);
   if (!parsed.success) return { rule: undefined, problems: zodProblems(parsed.error) };

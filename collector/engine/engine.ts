@@ -3,7 +3,8 @@ import type { FindingRecord } from '../../common/finding.js';
 import { logger, type Logger } from '../../common/logger.js';
 import type { AlertUpsert } from '../store/types.js';
 import { RuleCodes, type RuleLoadError } from './errors.js';
-import { evaluate, type EvaluateOptions } from './evaluate.js';
+import type { EvaluateOptions } from './evaluate.js';
+import { createEvaluator } from './evaluator.js';
 import { loadRuleSet } from './loader.js';
 import type { CompiledRule } from './types.js';
 
@@ -31,12 +32,12 @@ export interface RuleEngine {
   reload(): ReloadReport;
 }
 
-interface State { rules: readonly CompiledRule[]; errors: readonly RuleLoadError[] }
+interface State { rules: readonly CompiledRule[]; errors: readonly RuleLoadError[]; evaluator: ReturnType<typeof createEvaluator> }
 
 /** Builds the engine and loads `dir` once. Never throws for bad rules; see errors(). */
 export function createRuleEngine(opts: { dir: string; log?: Logger }): RuleEngine {
   const log = opts.log ?? logger('collector.engine');
-  let state: State = { rules: [], errors: [] };
+  let state: State = { rules: [], errors: [], evaluator: createEvaluator([]) };
 
   const reload = (): ReloadReport => {
     const set = loadRuleSet(opts.dir);
@@ -45,11 +46,12 @@ export function createRuleEngine(opts: { dir: string; log?: Logger }): RuleEngin
     }
     const unreadable = set.errors.some((e) => e.code === RuleCodes.READ && e.file === opts.dir) || !existsSync(opts.dir);
     if (unreadable && state.rules.length > 0) {
-      state = { rules: state.rules, errors: set.errors };
+      state = { rules: state.rules, errors: set.errors, evaluator: state.evaluator };
       log.error('rules folder unreadable, keeping previous rules', { dir: opts.dir, rules: state.rules.length });
       return { loaded: state.rules.length, errors: set.errors, keptPrevious: true };
     }
-    state = { rules: set.rules, errors: set.errors };
+    // Correlation windows of rules whose correlation did not change carry over.
+    state = { rules: set.rules, errors: set.errors, evaluator: createEvaluator(set.rules, state.evaluator) };
     log.info('rules loaded', { dir: opts.dir, rules: set.rules.length, errors: set.errors.length });
     return { loaded: set.rules.length, errors: set.errors, keptPrevious: false };
   };
@@ -59,7 +61,7 @@ export function createRuleEngine(opts: { dir: string; log?: Logger }): RuleEngin
     dir: opts.dir,
     rules: () => state.rules,
     errors: () => state.errors,
-    evaluate: (r, opts) => evaluate(state.rules, r, opts),
+    evaluate: (r, opts) => state.evaluator.evaluate(r, opts),
     reload,
   };
 }

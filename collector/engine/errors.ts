@@ -29,6 +29,8 @@ export const RuleCodes = {
   MODIFIER: 'COLLECTOR_RULE_MODIFIER',
   /** A value does not fit its modifier (a number for `gt`, a CIDR for `cidr`, a valid regex for `re`…). */
   VALUE: 'COLLECTOR_RULE_VALUE',
+  /** A correlation rule names a rule that is not loaded, or rules of different categories. */
+  CORRELATION: 'COLLECTOR_RULE_CORRELATION',
 } as const;
 
 export type RuleCode = (typeof RuleCodes)[keyof typeof RuleCodes];
@@ -47,6 +49,7 @@ export const RULE_HINTS: Record<RuleCode, string> = {
   COLLECTOR_RULE_UNUSED_SELECTION: 'use the selection in the condition, or delete it',
   COLLECTOR_RULE_MODIFIER: 'see docs/rules.md ("Modifiers") for the modifiers and how they combine',
   COLLECTOR_RULE_VALUE: 'see docs/rules.md ("Modifiers") for the values each modifier takes',
+  COLLECTOR_RULE_CORRELATION: 'name base rules by their `name:` or id, loaded from the same rules folder, all of one logsource category; see docs/rules.md ("Correlation rules")',
 };
 
 /**

@@ -42,7 +42,8 @@ function rulesFor(rules: readonly CompiledRule[], kind: FindingKind): readonly C
   if (!index) {
     index = new Map();
     for (const rule of rules) {
-      if (SILENT_STATUSES.has(rule.status)) continue;
+      // Correlation rules have no detection of their own; evaluator.ts feeds them their base rules' matches.
+      if (SILENT_STATUSES.has(rule.status) || rule.correlation) continue;
       const list = index.get(rule.category) ?? [];
       list.push(rule);
       index.set(rule.category, list);
@@ -107,31 +108,45 @@ export function summaryFor(rule: CompiledRule, f: EvalFields): string {
   return s.length > MAX_SUMMARY ? `${s.slice(0, MAX_SUMMARY - 1)}…` : s;
 }
 
+/** The alert upsert for one match of a (single-event) rule: count 1, keyed by the rule's dedup key. */
+export function alertFor(rule: CompiledRule, r: FindingRecord, f: EvalFields): AlertUpsert {
+  return {
+    dedupKey: dedupKeyFor(rule, f),
+    rule: { id: rule.id, title: rule.title, version: rule.version },
+    severity: rule.level,
+    agentId: r.agentId,
+    hostName: r.hostName,
+    findingIds: [r.id],
+    seenAt: r.observedAt,
+    count: 1,
+    tags: { mitre: [...rule.tags.mitre], compliance: Object.fromEntries(Object.entries(rule.tags.compliance).map(([k, v]) => [k, [...v]])) },
+    summary: summaryFor(rule, f),
+  };
+}
+
 /**
- * Runs the rules whose `logsource.category` is the finding's kind. Each match is one alert upsert
- * (count 1). Deprecated and unsupported rules never fire. Pure: no state, no I/O.
+ * The single-event rules (not correlations) whose `logsource.category` is the finding's kind and
+ * whose detection matches it, with the fields they saw. Pure.
  */
-export function evaluate(rules: readonly CompiledRule[], r: FindingRecord, opts: EvaluateOptions = {}): AlertUpsert[] {
+export function matchingRules(rules: readonly CompiledRule[], r: FindingRecord, opts: EvaluateOptions = {}): { fields: EvalFields; matched: CompiledRule[] } {
   const candidates = rulesFor(rules, r.kind);
-  if (candidates.length === 0) return [];
-  if (opts.clockOnly === true && !candidates.some((c) => c.usesClock)) return [];
+  const matched: CompiledRule[] = [];
+  if (candidates.length === 0) return { fields: {}, matched };
+  if (opts.clockOnly === true && !candidates.some((c) => c.usesClock)) return { fields: {}, matched };
   const f = evaluationFields(r, opts.now);
-  const out: AlertUpsert[] = [];
   for (const rule of candidates) {
     if (opts.clockOnly === true && !rule.usesClock) continue;
-    if (!rule.match(f)) continue;
-    out.push({
-      dedupKey: dedupKeyFor(rule, f),
-      rule: { id: rule.id, title: rule.title, version: rule.version },
-      severity: rule.level,
-      agentId: r.agentId,
-      hostName: r.hostName,
-      findingIds: [r.id],
-      seenAt: r.observedAt,
-      count: 1,
-      tags: { mitre: [...rule.tags.mitre], compliance: Object.fromEntries(Object.entries(rule.tags.compliance).map(([k, v]) => [k, [...v]])) },
-      summary: summaryFor(rule, f),
-    });
+    if (rule.match(f)) matched.push(rule);
   }
-  return out;
+  return { fields: f, matched };
+}
+
+/**
+ * Runs the rules whose `logsource.category` is the finding's kind. Each match is one alert upsert
+ * (count 1). Deprecated and unsupported rules never fire, nor do rules that only feed correlations
+ * (`alerts: false`). Correlation rules need state: see evaluator.ts. Pure: no state, no I/O.
+ */
+export function evaluate(rules: readonly CompiledRule[], r: FindingRecord, opts: EvaluateOptions = {}): AlertUpsert[] {
+  const { fields, matched } = matchingRules(rules, r, opts);
+  return matched.filter((rule) => rule.alerts !== false).map((rule) => alertFor(rule, r, fields));
 }

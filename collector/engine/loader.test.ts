@@ -137,10 +137,11 @@ describe('loadRuleSet', () => {
     expect(errors.map((e) => e.code)).toEqual(['COLLECTOR_RULE_SCHEMA', 'COLLECTOR_RULE_SCHEMA']);
   });
 
-  it('a correlation rule is reported as unsupported', () => {
-    const f = write('corr.yml', 'title: x\nid: 44444444-5555-4666-8777-888888888888\ncorrelation:\n  type: event_count\n');
+  it('a temporal correlation is reported as unsupported, at its type (event_count and value_count load: correlation.test.ts)', () => {
+    const f = write('corr.yml', ruleYaml({ id: '44444444-5555-4666-8777-888888888888' })
+      .replace(/logsource:[\s\S]*?condition: sel\n/, 'correlation:\n  type: temporal\n  rules: [a]\n  timespan: 60s\n  condition: { gte: 2 }\n'));
     const [e] = loadRuleSet(dir).errors;
-    expect(e).toMatchObject({ code: 'COLLECTOR_RULE_UNSUPPORTED', file: f, line: 3 });
+    expect(e).toMatchObject({ code: 'COLLECTOR_RULE_UNSUPPORTED', file: f, line: 7 });
   });
 
   it('a missing folder is one READ error, not an exception', () => {

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { toLoadError, tryCompileRule, type Locator } from './compile.js';
+import { resolveCorrelations } from './correlation.js';
 import { RuleCodes, RuleLoadError } from './errors.js';
 import { yamlLocator } from './locate.js';
 import type { CompiledRule } from './types.js';
@@ -95,6 +96,7 @@ export function loadRuleSet(dir: string): RuleSet {
   }
 
   const seen = new Map<string, string>();
+  const locators = new Map<string, Locator | undefined>();
   for (const rel of files) {
     const file = join(dir, rel);
     let text: string;
@@ -119,7 +121,15 @@ export function loadRuleSet(dir: string): RuleSet {
       continue;
     }
     seen.set(r.rule.id, file);
+    locators.set(r.rule.id, r.locate);
     rules.push(r.rule);
   }
-  return { rules, errors };
+  // Correlation rules name their base rules: connect them now that every file is loaded.
+  const resolved = resolveCorrelations(rules);
+  for (const p of resolved.problems) {
+    const locate = locators.get(p.rule.id);
+    const pos = locate ? locate(p.index >= 0 ? ['correlation', 'rules', p.index] : ['correlation'], p.index < 0) : { line: 0, column: 0 };
+    errors.push(new RuleLoadError(RuleCodes.CORRELATION, p.message, { file: p.rule.file, ...pos, ruleId: p.rule.id }));
+  }
+  return { rules: resolved.rules, errors };
 }

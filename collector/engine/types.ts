@@ -1,5 +1,6 @@
 import type { FieldValue, FindingKind } from '../../common/finding.js';
 import type { Severity } from '../store/types.js';
+import type { CompiledCorrelation, CorrelationDoc } from './correlation.js';
 import type { RuleDoc, RULE_STATUSES } from './schema.js';
 
 /** What a rule sees: the finding's flat ECS fields plus the envelope (see evaluationFields). */
@@ -36,7 +37,14 @@ export interface CompiledRule {
   readonly suppressMs: number | undefined;
   readonly tags: { mitre: string[]; compliance: Record<string, string[]> };
   /** The validated rule document (i18n, description, references…). */
-  readonly doc: RuleDoc;
+  readonly doc: RuleDoc | CorrelationDoc;
+  /**
+   * Sigma correlation rules only: what they count and over which window (correlation.ts). Their
+   * `match` never matches; their `category` is their base rules' once resolved (loader).
+   */
+  readonly correlation?: CompiledCorrelation;
+  /** false: the rule only feeds correlations (`generate: false`) and raises no alert of its own. */
+  readonly alerts?: boolean;
   /** True when the detection matches. */
   readonly match: (fields: EvalFields) => boolean;
 }
