@@ -3,6 +3,7 @@ import type { Fields } from '../../../common/finding.js';
 import type { SystemFacts } from '../../host/system.js';
 import { osFamily } from '../../host/linux/os-release.js';
 import type { InventoryConfig } from './config.js';
+import type { RebootFacts } from '../../host/linux/reboot.js';
 
 const OS_TYPE: Partial<Record<NodeJS.Platform, string>> = { linux: 'linux', win32: 'windows', darwin: 'macos' };
 
@@ -15,7 +16,17 @@ function sortedUnique(values: Iterable<string>): string[] {
   return [...new Set(values)].sort();
 }
 
-export function hostFields(facts: SystemFacts, config: InventoryConfig): Fields {
+/** host.reboot.* and host.os.kernel_installed from the pending-reboot facts (Linux). */
+export function rebootFields(r: RebootFacts): Fields {
+  const f: Fields = { 'host.reboot.required': r.required };
+  if (r.reasons.length > 0) f['host.reboot.reasons'] = [...r.reasons];
+  if (r.pendingSince !== undefined) f['host.reboot.pending_since'] = r.pendingSince;
+  if (r.packages.length > 0) f['host.reboot.packages'] = [...r.packages];
+  if (r.newestKernel !== undefined) f['host.os.kernel_installed'] = r.newestKernel;
+  return f;
+}
+
+export function hostFields(facts: SystemFacts, config: InventoryConfig, reboot?: RebootFacts): Fields {
   const rel = facts.osRelease ?? {};
   const linux = facts.platform === 'linux';
   const f: Fields = {
@@ -46,5 +57,6 @@ export function hostFields(facts: SystemFacts, config: InventoryConfig): Fields 
   const macs = sortedUnique(kept.map((a) => a.mac).filter((m) => m && !/^(00[:-]){5}00$/.test(m)).map(ecsMac));
   if (ips.length > 0) f['host.ip'] = ips;
   if (macs.length > 0) f['host.mac'] = macs;
+  if (reboot !== undefined) Object.assign(f, rebootFields(reboot));
   return f;
 }

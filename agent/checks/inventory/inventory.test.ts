@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { isCanhGacError } from '../../../common/errors.js';
@@ -128,5 +128,41 @@ describe('inventory check on this machine', () => {
       .filter((m): m is RegExpExecArray => m !== null && m[1] !== 'lo')
       .map((m) => m[2]!);
     expect(f['host.ip']).toEqual([...new Set(oracle)].sort());
+    expect(f['host.reboot.required']).toBe(existsSync('/var/run/reboot-required'));
+  });
+});
+
+describe('pending reboot fields', () => {
+  const cfg = inventoryConfig.parse({});
+
+  it('adds host.reboot.* and the newest installed kernel when a reboot is pending', async () => {
+    const check = createInventoryCheck({
+      readFacts: async () => facts,
+      readReboot: async () => ({ required: true, reasons: ['newer-kernel-installed'], pendingSince: '2026-03-01T08:00:00.000Z', newestKernel: '6.1.0-21-amd64', packages: [] }),
+    });
+    check.init(undefined);
+    const f = (await check.collect({} as never)).snapshots[0]!.items[0]!.fields;
+    expect(f).toMatchObject({
+      'host.reboot.required': true, 'host.reboot.reasons': ['newer-kernel-installed'], 'host.reboot.pending_since': '2026-03-01T08:00:00.000Z',
+      'host.os.kernel_installed': '6.1.0-21-amd64',
+    });
+    expect(f['host.reboot.packages']).toBeUndefined();
+  });
+
+  it('says "not required" without reasons, and nothing at all where the facts are unknown', () => {
+    const none = hostFields(facts, cfg, { required: false, reasons: [], packages: [] });
+    expect(none['host.reboot.required']).toBe(false);
+    expect(none['host.reboot.reasons']).toBeUndefined();
+    expect(none['host.reboot.pending_since']).toBeUndefined();
+    expect(hostFields(facts, cfg)['host.reboot.required']).toBeUndefined();
+  });
+
+  it('still reports the host when the reboot facts cannot be read', async () => {
+    const warned: string[] = [];
+    const check = createInventoryCheck({ readFacts: async () => facts, readReboot: async () => { throw new Error('EACCES /boot'); } });
+    check.init(undefined);
+    const r = await check.collect({ log: { warn: (m: string) => warned.push(m) } } as never);
+    expect(r.snapshots[0]!.items[0]!.fields['host.name']).toBe('vm');
+    expect(warned).toEqual(['pending reboot not readable']);
   });
 });
