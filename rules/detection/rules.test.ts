@@ -4,6 +4,10 @@
  * the benign corpus (test/corpus/benign.yaml) except for listed known false positives, and
  * docs/rules.md lists exactly the shipped rules.
  *
+ * Correlation rules (`correlation:` instead of `detection:`) are tested with sequences of findings
+ * fed in time order to one stateful evaluator: each case has `events`, steps of `finding` copied
+ * `repeat` times `every` apart ({n} in a string value becomes the copy's number).
+ *
  * `UPDATE_DOCS=1 npx vitest run rules` rewrites the rule list in docs/rules.md.
  */
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,7 +17,8 @@ import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { describeError } from '../../common/errors.js';
-import { evaluate } from '../../collector/engine/evaluate.js';
+import { evaluate, matchingRules } from '../../collector/engine/evaluate.js';
+import { createEvaluator } from '../../collector/engine/evaluator.js';
 import { recordFromFlat } from '../../collector/engine/flat-finding.js';
 import { listRuleFiles, loadRuleSet } from '../../collector/engine/loader.js';
 import type { CompiledRule } from '../../collector/engine/types.js';
@@ -29,6 +34,17 @@ const TestsFile = z.strictObject({
   no_match: z.array(Case).min(1),
 });
 
+const Step = z.strictObject({
+  repeat: z.number().int().min(1).max(10_000).default(1),
+  every: z.string().regex(/^\d+(ms|s|m)$/, 'a duration such as 500ms, 1s or 2m').default('1s'),
+  finding: Case,
+});
+const Scenario = z.strictObject({ case: z.string().min(1), events: z.array(Step).min(1) });
+const CorrelationTestsFile = z.strictObject({
+  match: z.array(Scenario).min(1),
+  no_match: z.array(Scenario).min(1),
+});
+
 const Corpus = z.strictObject({
   known_false_positives: z.array(z.strictObject({ rule: z.uuid(), case: z.string().min(1), reason: z.string().min(20) })),
   findings: z.array(Case.refine((c) => typeof c.case === 'string' && c.case.length > 0, 'each corpus finding needs a case name')),
@@ -42,14 +58,43 @@ function label(c: Record<string, unknown>, i: number): string {
   return typeof c.case === 'string' ? `#${i + 1} "${c.case}"` : `#${i + 1}`;
 }
 
-function firedRules(flat: Record<string, unknown>, n: number): string[] {
-  let record;
+function record(flat: Record<string, unknown>, n: number) {
   try {
-    record = recordFromFlat(flat, n);
+    return recordFromFlat(flat, n);
   } catch (e) {
     throw new Error(`finding ${label(flat, n)}: ${(e as Error).message}`);
   }
-  return evaluate(rules, record).map((a) => a.rule.id);
+}
+
+/** Rules whose detection matches the finding (also building blocks that raise no alert of their own). */
+function matchedRules(flat: Record<string, unknown>, n: number): string[] {
+  return matchingRules(rules, record(flat, n)).matched.map((r) => r.id);
+}
+
+/** Rules that raise an alert for the finding. */
+function firedRules(flat: Record<string, unknown>, n: number): string[] {
+  return evaluate(rules, record(flat, n)).map((a) => a.rule.id);
+}
+
+const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000 };
+const stepMs = (every: string): number => { const m = /^(\d+)(ms|s|m)$/.exec(every)!; return Number(m[1]) * DURATION_MS[m[2]!]!; };
+const numbered = (v: unknown, i: number): unknown => (typeof v === 'string' ? v.replaceAll('{n}', String(i)) : v);
+
+/** Feeds a scenario to a fresh evaluator with the whole ruleset; whether `ruleId` raised an alert. */
+function scenarioFires(ruleId: string, scenario: z.output<typeof Scenario>): boolean {
+  const ev = createEvaluator(rules);
+  let t = Date.parse('2025-01-15T08:30:00.000Z');
+  let n = 0;
+  for (const step of scenario.events) {
+    for (let i = 1; i <= step.repeat; i++) {
+      const flat: Record<string, unknown> = Object.fromEntries(Object.entries(step.finding).map(([k, v]) => [k, numbered(v, i)]));
+      flat['@timestamp'] ??= new Date(t).toISOString();
+      flat['event.id'] ??= `scenario-finding-${n}`;
+      if (ev.evaluate(record(flat, n++)).some((a) => a.rule.id === ruleId)) return true;
+      t += stepMs(step.every);
+    }
+  }
+  return false;
 }
 
 describe('shipped ruleset', () => {
@@ -83,7 +128,7 @@ describe('shipped ruleset', () => {
   });
 });
 
-describe.each(rules.map((r) => [relative(here, r.file), r] as const))('%s', (_name, rule) => {
+describe.each(rules.filter((r) => !r.correlation).map((r) => [relative(here, r.file), r] as const))('%s', (_name, rule) => {
   const file = testsFileOf(rule);
 
   it('has a tests file with match and no_match cases', () => {
@@ -96,11 +141,32 @@ describe.each(rules.map((r) => [relative(here, r.file), r] as const))('%s', (_na
   const cases = tests?.success ? tests.data : { match: [], no_match: [] };
 
   it.each(cases.match.map((c, i) => [label(c, i), c, i] as const))('matches %s', (_l, c, i) => {
-    expect(firedRules(c, i)).toContain(rule.id);
+    expect(matchedRules(c, i)).toContain(rule.id);
   });
 
   it.each(cases.no_match.map((c, i) => [label(c, i), c, i] as const))('does not match %s', (_l, c, i) => {
-    expect(firedRules(c, i)).not.toContain(rule.id);
+    expect(matchedRules(c, i)).not.toContain(rule.id);
+  });
+});
+
+describe.each(rules.filter((r) => r.correlation).map((r) => [relative(here, r.file), r] as const))('%s (correlation)', (_name, rule) => {
+  const file = testsFileOf(rule);
+
+  it('has a tests file with match and no_match sequences', () => {
+    expect(existsSync(file), `missing ${relative(root, file)}`).toBe(true);
+    const parsed = CorrelationTestsFile.safeParse(parse(readFileSync(file, 'utf8')));
+    expect(parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([]);
+  });
+
+  const tests = existsSync(file) ? CorrelationTestsFile.safeParse(parse(readFileSync(file, 'utf8'))) : undefined;
+  const cases = tests?.success ? tests.data : { match: [], no_match: [] };
+
+  it.each(cases.match.map((c) => [c.case, c] as const))('fires on "%s"', (_l, c) => {
+    expect(scenarioFires(rule.id, c)).toBe(true);
+  });
+
+  it.each(cases.no_match.map((c) => [c.case, c] as const))('does not fire on "%s"', (_l, c) => {
+    expect(scenarioFires(rule.id, c)).toBe(false);
   });
 });
 
@@ -124,8 +190,10 @@ describe('benign corpus', () => {
     const knownKeys = new Set(known.map((k) => `${k.rule} ${k.case}`));
     const unexpected: string[] = [];
     const seen = new Set<string>();
+    const stateful = createEvaluator(rules);
     findings.forEach((f, i) => {
-      for (const id of firedRules(f, i)) {
+      const ids = new Set([...firedRules(f, i), ...stateful.evaluate(record(f, i)).map((a) => a.rule.id)]);
+      for (const id of ids) {
         const key = `${id} ${String(f.case)}`;
         seen.add(key);
         if (!knownKeys.has(key)) {
