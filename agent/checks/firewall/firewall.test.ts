@@ -137,6 +137,29 @@ describe('exposure evaluator on ufw (iptables-nft: read through iptables-save, n
   });
 });
 
+describe('exposure evaluator on a real firewalld ruleset (public zone, nftables backend)', () => {
+  const fw: LinuxFirewall = { ...NONE, nft: ok(parseNftJson(fixture('nft-firewalld.json'))), firewalld: ok({ running: true }) };
+  const ev = (l: ListenerAddress) => evaluateExposure(l, fw);
+
+  it('follows the zone dispatch (goto) into the zone allow chain, and its final reject', () => {
+    expect(ev(v4(22))).toMatchObject({ verdict: 'reachable', reason: expect.stringContaining('chain filter_IN_public_allow') });
+    expect(ev(dual(8443))).toMatchObject({ verdict: 'reachable', reason: expect.stringMatching(/^IPv4: .*8443.*IPv6: .*8443/) });
+    expect(ev(v4(12345))).toMatchObject({ verdict: 'blocked', reason: expect.stringContaining('reject') });
+    expect(ev(v4(68, 'udp')).verdict).toBe('blocked');
+  });
+
+  it('a rich rule with a source address is reachable from that source only', () => {
+    expect(ev(v4(5432)).reason).toMatch(/only when source address in 192\.0\.2\.0\/24 .*everything else dropped/);
+    expect(ev(v6only(5432)).verdict).toBe('blocked');
+  });
+
+  it('firewall items: default deny even though every firewalld chain says policy accept', () => {
+    const items = firewallItems(fw, firewallConfig.parse({}));
+    expect(items.find((i) => i.stateKey === 'nftables:all')!.fields).toMatchObject({ 'firewall.enabled': true, 'firewall.default_inbound': 'deny' });
+    expect(items.find((i) => i.stateKey === 'firewalld:all')!.fields).toMatchObject({ 'firewall.enabled': true, 'firewall.default_inbound': 'deny' });
+  });
+});
+
 describe('exposure evaluator on legacy iptables and on nothing', () => {
   it('legacy iptables with a user chain, multiport and a source restriction', () => {
     const fw: LinuxFirewall = { ...NONE, nft: ok(parseNftJson(fixture('nft-empty.json'))), iptables: ok(parseIptablesSave(fixture('iptables-legacy-save.txt'))) };
