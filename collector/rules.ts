@@ -6,7 +6,8 @@ export function loadRules(dir: string): RuleEvaluator & { reload(): void } {
   const engine = createRuleEngine({ dir });
   const fmt = () => engine.errors().map((e) => `${e.file}:${e.line}: ${e.message} [${e.code}]`);
   return {
-    evaluate: (r) => engine.evaluate(r),
+    evaluate: (r, opts) => engine.evaluate(r, opts),
+    clockKinds: () => [...new Set(engine.rules().filter((x) => x.usesClock && x.kind === 'state').map((x) => x.category))],
     summary: () => ({ rules: engine.rules().length, errors: fmt() }),
     reload: () => { engine.reload(); },
   };

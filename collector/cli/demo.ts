@@ -66,6 +66,9 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       onCommitted: (_a, r) => { lastCommit = Date.now(); if (r.stored) say(`collector stored ${r.stored} findings (up to #${r.upToSeq}), ${r.alerts} alert updates`); },
     });
     closeCollector = () => collector.close();
+    const feed = collector.vulnerabilities.feed();
+    say(feed ? `vulnerability feed ${feed.status.id} loaded: ${feed.index.stats.records} advisories (built ${feed.status.builtAt.slice(0, 10)})`
+      : 'no vulnerability feed in this data directory: packages are not matched (canhgac feed import FILE --data-dir DIR)');
     const { port } = await collector.listen();
     const address = `127.0.0.1:${port}`;
     say(`collector listening on ${address} (TLS 1.3, mutual TLS), CA ${collector.pki.caFingerprint}`);
@@ -97,7 +100,9 @@ export async function runDemo(o: DemoOptions): Promise<number> {
         console.error(`canhgac demo: the agent exited with code ${code} (see the messages above)`);
         return 1;
       }
-      await printSummary(store, collector.pki.caFingerprint);
+      // Matching runs after the package snapshot is stored; wait for it before summing up.
+      await collector.vulnerabilities.idle();
+      await printSummary(store, collector.pki.caFingerprint, feed?.status.id);
       return 0;
     }
 
@@ -111,7 +116,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
         if (!printed && lastCommit && Date.now() - lastCommit > 3000) {
           printed = true;
           since = new Date().toISOString();
-          await printSummary(store, collector.pki.caFingerprint);
+          await collector.vulnerabilities.idle();
+          await printSummary(store, collector.pki.caFingerprint, collector.vulnerabilities.feed()?.status.id);
           console.log('\nwatching for changes — press Ctrl-C to stop');
         } else if (printed) {
           since = await printNewAlerts(store, since);

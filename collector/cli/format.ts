@@ -19,7 +19,13 @@ export function agentDocument(a: AgentRecord): Record<string, unknown> {
 }
 
 export function findingDocument(r: FindingRecord): Record<string, unknown> {
-  return toDocument(r);
+  const doc = toDocument(r);
+  // "No fixed version published" is said explicitly (null), not by leaving the key out.
+  if (r.kind === 'vulnerability' && r.fields['vulnerability.fixed_version'] === undefined) {
+    const v = doc.vulnerability as Record<string, unknown> | undefined;
+    if (v !== undefined) v.fixed_version = null;
+  }
+  return doc;
 }
 
 const SEV_ORDER = ['critical', 'high', 'medium', 'low', 'informational'];
@@ -44,7 +50,7 @@ const COLUMNS: Record<string, [string, string][]> = {
   package: [['HOST', 'host.name'], ['PACKAGE', 'package.name'], ['VERSION', 'package.version'], ['ARCH', 'package.architecture'], ['TYPE', 'package.type']],
   listener: [['HOST', 'host.name'], ['PROTO', 'network.transport'], ['ADDRESS', 'server.ip'], ['PORT', 'server.port'], ['PROCESS', 'process.name'], ['PID', 'process.pid'], ['EXPOSURE', 'exposure.verdict']],
   fim: [['TIME', '@timestamp'], ['HOST', 'host.name'], ['ACTION', 'event.action'], ['PATH', 'file.path'], ['MODE', 'file.mode'], ['SOURCE', 'fim.source']],
-  vulnerability: [['HOST', 'host.name'], ['ID', 'vulnerability.id'], ['SEVERITY', 'vulnerability.severity'], ['PACKAGE', 'package.name'], ['INSTALLED', 'package.version'], ['FIXED', 'vulnerability.fixed_version']],
+  vulnerability: [['HOST', 'host.name'], ['ID', 'vulnerability.id'], ['SEVERITY', 'vulnerability.severity'], ['KEV', 'vulnerability.kev'], ['PACKAGE', 'package.name'], ['INSTALLED', 'package.version'], ['FIXED', 'vulnerability.fixed_version'], ['FIRST SEEN', 'vulnerability.first_seen']],
   sca: [['HOST', 'host.name'], ['CHECK', 'sca.check.id'], ['RESULT', 'sca.check.result'], ['TITLE', 'sca.check.title']],
 };
 
@@ -54,6 +60,9 @@ export function findingsTable(kind: string, records: FindingRecord[]): string {
     if (f === 'host.name') return r.hostName;
     if (f === '@timestamp') return r.observedAt.replace('T', ' ').slice(0, 19);
     const v = r.fields[f];
+    if (f === 'vulnerability.fixed_version' && v === undefined && r.kind === 'vulnerability') return '(none)';
+    if (f === 'vulnerability.first_seen' && typeof v === 'string') return v.replace('T', ' ').slice(0, 16);
+    if (typeof v === 'boolean') return v ? 'yes' : 'no';
     return Array.isArray(v) ? v.join(',') : (v as string | number | undefined);
   };
   return table(cols.map((c) => c[0]), records.map((r) => cols.map((c) => get(r, c[1]))));

@@ -14,6 +14,7 @@ import { loadRules } from '../rules.js';
 import { openStore } from '../store/index.js';
 import { ALERT_STATUSES, SEVERITIES, type AlertStatus, type Severity, type Store } from '../store/types.js';
 import { runDemo } from './demo.js';
+import { feedImport, feedStatusCommand, feedTrustAdd, feedTrustList } from './feed.js';
 import { agentDocument, agentsTable, alertDocument, alertsTable, findingDocument, findingsTable } from './format.js';
 
 const USAGE = `canhgac <command> [options]   (every command takes --data-dir DIR, default ./.canhgac)
@@ -22,7 +23,10 @@ const USAGE = `canhgac <command> [options]   (every command takes --data-dir DIR
   token create [--ttl 24h] [--uses 1] [--group NAME]
   alerts list [--severity S]… [--status S]… [--host NAME] [--limit N] [--json]
   findings list --kind KIND [--host NAME] [--limit N] [--json]      kinds: ${FINDING_KINDS.join(', ')}
-  agents list [--json]`;
+  agents list [--json]
+  feed import FILE [--trust-key KEY.pub]… [--json]     verify a signed vulnerability feed bundle and make it active
+  feed status [--json]                                the active feed, its age and sources, the trusted keys
+  feed trust add KEY.pub [--name NAME] | feed trust list`;
 
 export function defaultDataDir(): string {
   return resolve(process.env.CANHGAC_DATA_DIR ?? '.canhgac');
@@ -151,6 +155,28 @@ export async function main(argv: string[]): Promise<void> {
         }));
         console.log(values.json ? JSON.stringify(page.items.map(findingDocument), null, 2) : `${findingsTable(kind, page.items)}\n${page.items.length} of ${page.total} ${kind} findings`);
         return;
+      }
+      case 'feed': {
+        if (sub === 'import') {
+          const { values, positionals } = parse(rest, { ...common, 'trust-key': { type: 'string', multiple: true } }, USAGE);
+          if (positionals.length !== 1) throw new CanhGacError('USAGE', 'feed import takes one bundle file', { hint: 'canhgac feed import FILE.cgfeed [--data-dir DIR] [--trust-key KEY.pub]' });
+          await feedImport({ file: positionals[0]!, dataDir: resolve(values['data-dir'] ?? defaultDataDir()), trustKeys: values['trust-key'] ?? [], json: values.json ?? false });
+          return;
+        }
+        if (sub === 'status') {
+          const { values } = parse(rest, common, USAGE);
+          await feedStatusCommand({ dataDir: resolve(values['data-dir'] ?? defaultDataDir()), json: values.json ?? false });
+          return;
+        }
+        if (sub === 'trust') {
+          const [action, ...more] = rest;
+          const { values, positionals } = parse(more, { ...common, name: { type: 'string' } }, USAGE);
+          const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
+          if (action === 'add' && positionals.length === 1) return feedTrustAdd({ file: positionals[0]!, dataDir, name: values.name });
+          if (action === 'list') return feedTrustList({ dataDir, json: values.json ?? false });
+          throw new CanhGacError('USAGE', 'feed trust add KEY.pub [--name NAME] | feed trust list', { hint: USAGE });
+        }
+        throw new CanhGacError('USAGE', 'unknown feed command', { hint: USAGE });
       }
       case 'agents': {
         if (sub !== 'list') throw new CanhGacError('USAGE', 'unknown agents command', { hint: USAGE });

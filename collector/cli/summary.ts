@@ -3,7 +3,7 @@ import { table } from '../../common/table.js';
 import { SEVERITIES, type Store } from '../store/types.js';
 import { alertsTable, severityRank } from './format.js';
 
-export async function printSummary(store: Store, caFingerprint: string): Promise<void> {
+export async function printSummary(store: Store, caFingerprint: string, feedId?: string): Promise<void> {
   const agents = await store.listAgents();
   const byKind = await store.countFindings('kind');
   const bySev = await store.countAlerts('severity', { status: ['open', 'acknowledged', 'in_progress'] });
@@ -14,11 +14,14 @@ export async function printSummary(store: Store, caFingerprint: string): Promise
   out.push(table(['AGENT', 'HOST', 'OS', 'LAST SEEN'], agents.map((a) => [a.id, a.hostName, a.os, a.lastSeen.replace('T', ' ').slice(0, 19)])));
   out.push('', 'Findings by kind / phát hiện theo loại:');
   out.push(table(['KIND', 'COUNT'], Object.entries(byKind).sort().map(([k, n]) => [k, n])));
+  out.push('', feedId
+    ? `Vulnerabilities / lỗ hổng: ${byKind.vulnerability ?? 0} (feed ${feedId}) — canhgac findings list --kind vulnerability`
+    : 'Vulnerabilities / lỗ hổng: not matched, no feed imported — canhgac feed import FILE.cgfeed');
   out.push('', 'Open alerts by severity / cảnh báo theo mức độ:');
   out.push(table(['SEVERITY', 'MỨC ĐỘ', 'COUNT'], [...SEVERITIES].reverse().map((s) => [s, VI[s], bySev[s] ?? 0])));
   out.push('', top.length ? `Top alerts / cảnh báo hàng đầu (${top.length} of ${open.total}):` : 'No open alerts / không có cảnh báo.');
   if (top.length) out.push(alertsTable(top));
-  out.push('', 'More: canhgac alerts list | canhgac findings list --kind package|listener|fim|host  (--data-dir, --json)');
+  out.push('', 'More: canhgac alerts list | canhgac findings list --kind package|vulnerability|listener|fim|host  (--data-dir, --json)');
   console.log(out.join('\n'));
 }
 

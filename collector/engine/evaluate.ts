@@ -29,6 +29,11 @@ export interface EvaluateOptions {
   now?: Date;
   /** Only rules whose outcome depends on the clock (CompiledRule.usesClock): the scheduled pass. */
   clockOnly?: boolean;
+  /**
+   * The finding was evaluated before: which alerts would it raise now (e.g. to find the alerts of a
+   * vulnerability that went away). Like clockOnly, it feeds no correlation window.
+   */
+  recheck?: boolean;
 }
 
 /** Rules that never fire, whatever they say. */

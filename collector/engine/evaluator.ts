@@ -45,7 +45,7 @@ export function createEvaluator(rules: readonly CompiledRule[], previous?: Evalu
       const fed = new Set<CorrelationWindow>();
       for (const rule of matched) {
         if (rule.alerts !== false) out.push(alertFor(rule, r, fields));
-        if (opts.clockOnly === true) continue;
+        if (opts.clockOnly === true || opts.recheck === true) continue;
         for (const w of byBase.get(rule.id) ?? []) {
           // A finding that matches two base rules of one correlation counts once.
           if (fed.has(w)) continue;

@@ -6,7 +6,7 @@
  *   osv/<Ecosystem>.json     JSON array of OSV records ("Debian:12" → osv/Debian_12.json)
  *   kev.json                 CISA KEV catalogue (whole or a subset, same shape)
  *   windows-builds.json      optional
- *   eol.json                 optional
+ *   eol.json                 optional: OS lifecycle, { releases: [...] } as rules/data/os-lifecycle.yaml
  *
  * in that order. The manifest lists every other file with its SHA-256, size and record
  * count, and every source with its origin, retrieval time, digest, record count and
@@ -17,6 +17,7 @@ import { createHash, sign as edSign, verify as edVerify, type KeyObject } from '
 import { z } from 'zod';
 import { FeedError, VulnError } from './errors.js';
 import { parseKev, type KevCatalog } from './kev.js';
+import { parseLifecycle } from './lifecycle.js';
 import { parseOsvArray, type OsvRecord } from './osv.js';
 import { readTar, writeTar, type TarEntry } from './tar.js';
 import { keyIdOf, type TrustedKey } from './trust.js';
@@ -246,6 +247,8 @@ export function verifyBundle(bytes: Buffer, trustedKeys: readonly TrustedKey[]):
       } else if (f.kind === 'kev') {
         kev = parseKev(value, f.path);
         count = kev.vulnerabilities.length;
+      } else if (f.kind === 'eol') {
+        count = parseLifecycle(value, f.path).length;
       } else {
         count = Array.isArray(value) ? value.length : f.records;
       }

@@ -18,6 +18,7 @@ export const VulnCodes = {
   FEED_IMPORT: 'COLLECTOR_FEED_IMPORT',
   FEED_BUSY: 'COLLECTOR_FEED_BUSY',
   FEED_NONE: 'COLLECTOR_FEED_NONE',
+  LIFECYCLE_INVALID: 'COLLECTOR_LIFECYCLE_INVALID',
 } as const;
 
 export type VulnCode = (typeof VulnCodes)[keyof typeof VulnCodes];

@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { FeedError, VulnCodes, VulnError } from './errors.js';
 import { manifestSchema, sha256, verifyBundle, type FeedFile, type FeedManifest, type FeedSource } from './bundle.js';
 import { parseKev, type KevCatalog } from './kev.js';
+import { parseLifecycle, type LifecycleEntry } from './lifecycle.js';
 import { buildFeedIndex, type FeedIndex } from './match.js';
 import { parseOsvArray, type OsvRecord } from './osv.js';
 import type { TrustedKey } from './trust.js';
@@ -123,14 +124,25 @@ async function prune(root: string, keep: ReadonlySet<string>): Promise<void> {
  * (usually `loadTrustedKeys(trustDir(dataDir))`).
  */
 export async function importBundle(file: string, dataDir: string, keys: readonly TrustedKey[], onProgress?: (p: ImportProgress) => void): Promise<ImportResult> {
-  const progress = onProgress ?? (() => undefined);
-  progress({ step: 'read' });
-  let bytes: Buffer;
+  onProgress?.({ step: 'read' });
+  return importBundleBytes(await readBundleFile(file), basename(file), dataDir, keys, onProgress);
+}
+
+/** Reads a bundle file (COLLECTOR_FEED_IMPORT when it cannot be read). */
+export async function readBundleFile(file: string): Promise<Buffer> {
   try {
-    bytes = await readFile(file);
+    return await readFile(file);
   } catch (e) {
     throw new VulnError(VulnCodes.FEED_IMPORT, 'cannot read the bundle file', { where: file, cause: e });
   }
+}
+
+/**
+ * `importBundle` for bytes already read: the caller that decided which keys to trust from these
+ * bytes imports exactly them (no second read of a file that could have changed in between).
+ */
+export async function importBundleBytes(bytes: Buffer, name: string, dataDir: string, keys: readonly TrustedKey[], onProgress?: (p: ImportProgress) => void): Promise<ImportResult> {
+  const progress = onProgress ?? (() => undefined);
   progress({ step: 'verify' });
   const verified = verifyBundle(bytes, keys);
   const { manifest } = verified;
@@ -158,7 +170,7 @@ export async function importBundle(file: string, dataDir: string, keys: readonly
     await put('manifest.json', verified.manifestBytes);
     await put('manifest.sig', verified.signatureBytes);
     for (const [path, data] of verified.files) await put(path, data);
-    const imported = { imported_at: new Date().toISOString(), key_id: verified.keyId, bundle: basename(file), ...(previous !== undefined ? { previous } : {}) };
+    const imported = { imported_at: new Date().toISOString(), key_id: verified.keyId, bundle: name, ...(previous !== undefined ? { previous } : {}) };
     await put('imported.json', JSON.stringify(imported, null, 2) + '\n');
     fsyncPath(tmp);
 
@@ -218,6 +230,8 @@ export interface LoadedFeed {
   status: Extract<FeedStatus, { active: true }>;
   osv: Map<string, OsvRecord[]>;
   kev: KevCatalog | undefined;
+  /** The bundle's OS lifecycle table (eol.json), when it has one. */
+  eol: LifecycleEntry[] | undefined;
   index: FeedIndex;
 }
 
@@ -231,14 +245,16 @@ export async function loadFeed(dataDir: string): Promise<LoadedFeed> {
   const dir = join(feedRoot(dataDir), status.id);
   const osv = new Map<string, OsvRecord[]>();
   let kev: KevCatalog | undefined;
+  let eol: LifecycleEntry[] | undefined;
   for (const f of status.files) {
     const data = await readFile(join(dir, f.path));
     if (sha256(data) !== f.sha256) throw new FeedError('digest', `${f.path} of the active feed ${status.id} no longer matches its manifest`, { where: join(dir, f.path) });
     const value: unknown = JSON.parse(data.toString('utf8'));
     if (f.kind === 'osv') osv.set(f.ecosystem!, parseOsvArray(value, f.path));
     else if (f.kind === 'kev') kev = parseKev(value, f.path);
+    else if (f.kind === 'eol') eol = parseLifecycle(value, f.path);
   }
   const all: OsvRecord[] = [];
   for (const records of osv.values()) all.push(...records);
-  return { status, osv, kev, index: buildFeedIndex(all, kev) };
+  return { status, osv, kev, eol, index: buildFeedIndex(all, kev) };
 }

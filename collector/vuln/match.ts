@@ -13,7 +13,7 @@
 import type { InstalledPackage } from './inventory.js';
 import { kevIndex, type KevCatalog, type KevEntry } from './kev.js';
 import { parseEcosystem, recordAliases, type Ecosystem, type OsvAffected, type OsvRange, type OsvRecord } from './osv.js';
-import { severityOf, type Cvss, type VulnSeverity } from './severity.js';
+import { distributionRating, severityOf, type Cvss, type SeverityInfo, type VulnSeverity } from './severity.js';
 import { SEMVER_ORDER, type VersionOrder } from './version/index.js';
 
 interface PreparedEvent {
@@ -38,6 +38,8 @@ interface IndexedEntry {
   name: string;
   versions: ReadonlySet<string>;
   ranges: PreparedRange[];
+  /** severityOf(record, affected) and distributionRating, computed at the first match (CVSS parsing is not free). */
+  rated?: { sev: SeverityInfo; rating: string | undefined };
 }
 
 export interface IndexStats {
@@ -212,6 +214,8 @@ export interface VulnMatch {
   score: number | null;
   cvss: Cvss | null;
   severitySource: 'cvss' | 'distribution' | 'none';
+  /** The distribution's own rating (Debian urgency such as `unimportant`, Ubuntu priority), whatever the CVSS says. */
+  distributionRating: string | undefined;
   /** Listed in CISA's Known Exploited Vulnerabilities catalogue (by the id or an alias). */
   kev: boolean;
   kevDateAdded?: string | undefined;
@@ -314,7 +318,8 @@ export function matchPackages(pkgs: readonly InstalledPackage[], index: FeedInde
       if (prior === undefined || (prior.hit === undefined && hit !== undefined)) seen.set(entry.record.id, { entry, hit });
     }
     for (const { entry, hit } of seen.values()) {
-      const sev = severityOf(entry.record, entry.affected);
+      entry.rated ??= { sev: severityOf(entry.record, entry.affected), rating: distributionRating(entry.record, entry.affected) };
+      const sev = entry.rated.sev;
       const ids = [entry.record.id, ...entry.aliases];
       const kevEntry = ids.map((id) => index.kev.get(id)).find((k) => k !== undefined);
       const binaries = g.binaries.map((b) => ({ name: b.name, version: b.version, architecture: b.architecture }));
@@ -334,6 +339,7 @@ export function matchPackages(pkgs: readonly InstalledPackage[], index: FeedInde
         score: sev.score,
         cvss: sev.cvss,
         severitySource: sev.source,
+        distributionRating: entry.rated.rating,
         kev: kevEntry !== undefined,
         kevDateAdded: kevEntry?.dateAdded,
         modified: entry.record.modified,

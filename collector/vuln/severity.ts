@@ -115,3 +115,20 @@ export function severityOf(record: OsvRecord, affected: OsvAffected | undefined)
   }
   return { severity: 'unknown', score: null, cvss: null, source: 'none' };
 }
+
+/**
+ * The distribution's own word for how much the issue matters in it, whatever the CVSS says:
+ * Debian's urgency (`unimportant`, `low`, `not yet assigned`…), an Ubuntu priority, a
+ * database-specific severity. Lower case; undefined when there is none.
+ */
+export function distributionRating(record: OsvRecord, affected: OsvAffected | undefined): string | undefined {
+  const candidates: unknown[] = [
+    affected?.ecosystem_specific?.['urgency'],
+    ...[...(affected?.severity ?? []), ...(record.severity ?? [])].filter((s) => s.type === 'Ubuntu').map((s) => s.score),
+    affected?.ecosystem_specific?.['severity'],
+    affected?.database_specific?.['severity'],
+    record.database_specific?.['severity'],
+  ];
+  for (const c of candidates) if (typeof c === 'string' && c.trim() !== '') return c.trim().toLowerCase();
+  return undefined;
+}
