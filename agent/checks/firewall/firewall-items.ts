@@ -70,9 +70,17 @@ export function firewallItems(fw: LinuxFirewall, config: FirewallConfig): Observ
     }));
   }
   if (want.has('firewalld') && fw.firewalld.status === 'ok') {
-    out.push(item('firewalld', 'all', {
+    const z = fw.firewalld.data.zone;
+    out.push(item('firewalld', z?.zone ?? 'all', {
       'firewall.enabled': fw.firewalld.data.running,
       'firewall.default_inbound': fw.firewalld.data.running ? defaultInbound(fw, 'ipv4') : 'allow',
+      ...(z ? {
+        'firewall.rules.count': z.services.length + z.ports.length + z.richRules.length,
+        'firewall.rules.summary': [
+          ...(z.target ? [`target ${z.target}`] : []),
+          ...z.services.map((s) => `service ${s}`), ...z.ports.map((p) => `port ${p}`), ...z.richRules,
+        ].slice(0, MAX_SUMMARY),
+      } : {}),
     }));
   }
   for (const [name, src] of [['nftables', fw.nft], ['iptables', fw.iptables], ['ip6tables', fw.ip6tables], ['ufw', fw.ufw], ['firewalld', fw.firewalld]] as const) {

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseIptablesSave, splitArgs } from '../../host/linux/iptables.js';
+import { parseFirewallCmdListAll } from '../../host/linux/firewalld.js';
 import { parseNftJson } from '../../host/linux/nft.js';
 import { parseUfwStatus } from '../../host/linux/ufw.js';
 import { COMMANDS, type CommandId, type Runner } from '../../host/run.js';
@@ -138,7 +139,17 @@ describe('exposure evaluator on ufw (iptables-nft: read through iptables-save, n
 });
 
 describe('exposure evaluator on a real firewalld ruleset (public zone, nftables backend)', () => {
-  const fw: LinuxFirewall = { ...NONE, nft: ok(parseNftJson(fixture('nft-firewalld.json'))), firewalld: ok({ running: true }) };
+  const zone = parseFirewallCmdListAll(fixture('firewalld-list-all.txt'))!;
+  const fw: LinuxFirewall = { ...NONE, nft: ok(parseNftJson(fixture('nft-firewalld.json'))), firewalld: ok({ running: fixture('firewalld-state.txt').trim() === 'running', zone }) };
+
+  it('firewall-cmd --list-all: zone, target, services, ports, rich rules', () => {
+    expect(zone).toEqual({
+      zone: 'public', active: false, target: 'default', interfaces: [], sources: [],
+      services: ['dhcpv6-client', 'ssh'], ports: ['8443/tcp'],
+      richRules: ['rule family="ipv4" source address="192.0.2.0/24" port port="5432" protocol="tcp" accept'],
+    });
+    expect(parseFirewallCmdListAll('work (active)\n  target: DROP\n  interfaces: eth0 eth1\n  rich rules: \n')).toMatchObject({ zone: 'work', active: true, target: 'DROP', interfaces: ['eth0', 'eth1'], richRules: [] });
+  });
   const ev = (l: ListenerAddress) => evaluateExposure(l, fw);
 
   it('follows the zone dispatch (goto) into the zone allow chain, and its final reject', () => {
@@ -156,7 +167,10 @@ describe('exposure evaluator on a real firewalld ruleset (public zone, nftables 
   it('firewall items: default deny even though every firewalld chain says policy accept', () => {
     const items = firewallItems(fw, firewallConfig.parse({}));
     expect(items.find((i) => i.stateKey === 'nftables:all')!.fields).toMatchObject({ 'firewall.enabled': true, 'firewall.default_inbound': 'deny' });
-    expect(items.find((i) => i.stateKey === 'firewalld:all')!.fields).toMatchObject({ 'firewall.enabled': true, 'firewall.default_inbound': 'deny' });
+    expect(items.find((i) => i.stateKey === 'firewalld:public')!.fields).toMatchObject({
+      'firewall.enabled': true, 'firewall.default_inbound': 'deny', 'firewall.profile': 'public', 'firewall.rules.count': 4,
+      'firewall.rules.summary': ['target default', 'service dhcpv6-client', 'service ssh', 'port 8443/tcp', expect.stringContaining('192.0.2.0/24')],
+    });
   });
 });
 

@@ -4,6 +4,7 @@
  * installed or fails is recorded as such, never guessed.
  */
 import { AgentCodes } from '../../errors.js';
+import { parseFirewallCmdListAll, type FirewalldZone } from '../../host/linux/firewalld.js';
 import { parseIptablesSave, type IptablesSave } from '../../host/linux/iptables.js';
 import { parseNftJson, type NftRuleset } from '../../host/linux/nft.js';
 import { parseUfwStatus, type UfwStatus } from '../../host/linux/ufw.js';
@@ -19,7 +20,8 @@ export interface LinuxFirewall {
   iptables: Source<IptablesSave>;
   ip6tables: Source<IptablesSave>;
   ufw: Source<UfwStatus>;
-  firewalld: Source<{ running: boolean }>;
+  /** Running or not, and when running the default zone (`firewall-cmd --list-all`). */
+  firewalld: Source<{ running: boolean; zone?: FirewalldZone }>;
 }
 
 async function read<T>(run: () => Promise<string>, parse: (s: string) => T): Promise<Source<T>> {
@@ -45,7 +47,15 @@ export async function readLinuxFirewall(run: Runner<CommandId>): Promise<LinuxFi
         if ((e as { code?: string }).code === AgentCodes.HOST_COMMAND_FAILED && /not running|status 252/.test((e as Error).message)) return 'not running';
         throw e;
       }
-    }, (s) => ({ running: s.trim() === 'running' })),
+    }, (s): { running: boolean; zone?: FirewalldZone } => ({ running: s.trim() === 'running' })),
   ]);
+  if (firewalld.status === 'ok' && firewalld.data.running) {
+    try {
+      const zone = parseFirewallCmdListAll((await run('firewall-cmd', ['--list-all'])).stdout);
+      if (zone) firewalld.data.zone = zone;
+    } catch {
+      // The state is known; the zone listing is a detail.
+    }
+  }
   return { nft, iptables, ip6tables, ufw, firewalld };
 }
