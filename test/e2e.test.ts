@@ -129,6 +129,12 @@ describe('end to end: enrollment, streaming, alerts', () => {
   });
 
   it('loses nothing and stores nothing twice when the collector is killed with SIGKILL mid-stream', async () => {
+    // Every change must arrive one by one here, so the agent runs with a storm threshold above the burst.
+    await agent?.stop();
+    writeFimOnlyAgentConfig(agentDir, [fimDir], '    storm_threshold: 100000');
+    agent = start(AGENT, ['run', '--data-dir', agentDir, '--collector', `127.0.0.1:${collector.port}`]);
+    await agent.waitFor(/connected to collector/, 30_000);
+    await new Promise((r) => setTimeout(r, 1500));
     const burst = join(fimDir, 'burst');
     mkdirSync(burst);
     const N = 600;
