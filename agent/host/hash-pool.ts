@@ -18,7 +18,8 @@ import type { FileFacts } from './files.js';
 /** What one look at a path found. */
 export type LookOutcome =
   /** The path, as lstat/fstat saw it; `sha256` for regular files up to the limit that were read. */
-  | { kind: 'found'; facts: HashedFacts; reused: boolean; names?: string[]; listError?: string }
+  /** `names`: a directory's entries, separated by NUL ('' when empty). */
+  | { kind: 'found'; facts: HashedFacts; reused: boolean; names?: string; listError?: string }
   /** Gone (or a parent is no longer a directory). */
   | { kind: 'gone' }
   /** Could not be looked at: the errno code (EACCES, EIO…). */
@@ -112,7 +113,9 @@ function look(path, hash, list, reuse, max) {
     if (f === 0) return 0;
     if (f.type === 'dir') {
       if (!list) return { f };
-      try { return { f, n: fs.readdirSync(path) }; } catch (e) {
+      // One string, names separated by NUL (which no name can hold): a directory of 18,000 names
+      // is one allocation for the caller instead of 18,000 strings.
+      try { return { f, n: fs.readdirSync(path).join('\0') }; } catch (e) {
         if (GONE.has(e.code)) return 0;
         return { f, x: String(e.code || 'EIO') };
       }
@@ -158,7 +161,7 @@ parentPort.on('message', (m) => {
 `;
 
 type Job = [path: string, hash: boolean, list: boolean, reuse: string | null, max: number];
-type RawOut = 0 | { error: string } | { f: HashedFacts; r?: 1; n?: string[]; x?: string };
+type RawOut = 0 | { error: string } | { f: HashedFacts; r?: 1; n?: string; x?: string };
 interface Waiter { resolve(o: LookOutcome): void }
 interface Batch { id: number; jobs: Job[]; waiters: Waiter[] }
 interface Slot { worker: Worker; inFlight: Map<number, Batch>; dead: boolean }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { cpus } from 'node:os';
 import { programDir } from '../../collector/app.js';
 import { benchWire } from './wire.js';
+import { benchFim } from './fim.js';
 
 export function writeSection(name: string, body: string): void {
   const file = join(programDir(), 'docs', 'benchmarks.md');
@@ -20,6 +21,12 @@ export function writeSection(name: string, body: string): void {
 const machine = (): string => `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
 
 const BENCHES: Record<string, () => Promise<void>> = {
+  async fim() {
+    const { body, ratio } = await benchFim(machine());
+    writeSection('fim', body);
+    console.log(body);
+    console.log(`fim baseline ratio vs sha256sum: ${ratio.toFixed(2)}`);
+  },
   async wire() {
     const { rows, bytes } = await benchWire();
     const lines = rows.map(([what, r, s]) => `| ${what} | ${r.toFixed(0)} | ${s.toFixed(0)} | ${(r / s).toFixed(2)} |`);

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { AgentCodes, AgentError } from '../../errors.js';
 import { readSystemFile, writeFileDurable } from '../../host/fs.js';
 import type { Entry, TrackedType } from './entry.js';
+import { EntryStore } from './entry-store.js';
 import type { Scope } from './scope.js';
 
 export const BASELINE_FILE = 'fim-baseline.json';
@@ -16,7 +17,7 @@ const VERSION = 1;
 export interface Baseline {
   scope: Scope;
   createdAt: string;
-  entries: Map<string, Entry>;
+  entries: EntryStore;
 }
 
 /** [type, size, mode, uid, gid, mtimeNs, ctimeNs, ino, dev, sha256|null, target|null] */
@@ -45,7 +46,7 @@ function fromRow(row: unknown): Entry | undefined {
   return e;
 }
 
-/** The baseline file as JSON text in chunks of ~1000 entries (never one big string). */
+/** The baseline file as JSON text in chunks of 250 entries (never one big string). */
 export function* baselineChunks(b: Baseline): Generator<string> {
   const head = JSON.stringify({
     format: FORMAT,
@@ -55,11 +56,18 @@ export function* baselineChunks(b: Baseline): Generator<string> {
     scope: { roots: b.scope.roots, exclude: b.scope.exclude, ...(b.scope.include?.length ? { include: b.scope.include } : {}) },
   });
   yield `${head.slice(0, -1)},"entries":{`;
-  const paths = [...b.entries.keys()].sort();
-  for (let i = 0; i < paths.length; i += 1000) {
-    const part = paths.slice(i, i + 1000).map((p) => `${JSON.stringify(p)}:${JSON.stringify(toRow(b.entries.get(p)!))}`);
-    yield (i === 0 ? '' : ',') + part.join(',');
+  // In the store's order, 250 entries a chunk: no array of every path is ever built.
+  let part: string[] = [];
+  let first = true;
+  for (const [p, e] of b.entries) {
+    part.push(`${JSON.stringify(p)}:${JSON.stringify(toRow(e))}`);
+    if (part.length === 250) {
+      yield (first ? '' : ',') + part.join(',');
+      first = false;
+      part = [];
+    }
   }
+  if (part.length > 0) yield (first ? '' : ',') + part.join(',');
   yield '}}';
 }
 
@@ -88,7 +96,7 @@ export function parseBaseline(text: string, file: string): Baseline {
   if (!d.scope || !strings(d.scope.roots) || !strings(d.scope.exclude)) throw corrupt(file, 'no scope');
   if (d.scope.include !== undefined && !strings(d.scope.include)) throw corrupt(file, 'bad include patterns');
   if (typeof d.entries !== 'object' || d.entries === null) throw corrupt(file, 'no entries');
-  const entries = new Map<string, Entry>();
+  const entries = new EntryStore();
   for (const [path, row] of Object.entries(d.entries as Record<string, unknown>)) {
     const e = fromRow(row);
     if (!e) throw corrupt(file, `bad entry for ${path}`);

@@ -9,6 +9,7 @@ import type { Check, CheckContext, Observation } from '../check.js';
 import { BASELINE_FILE, parseBaseline, serialiseBaseline } from './baseline.js';
 import { fimConfig } from './config.js';
 import { diffEntries, type Entry } from './entry.js';
+import { EntryStore } from './entry-store.js';
 import { attributesOf, eventFields, octalMode } from './event-fields.js';
 import { createFimCheck } from './index.js';
 import { scopeMatcher } from './scope.js';
@@ -85,10 +86,12 @@ describe('scope', () => {
 
 describe('baseline file', () => {
   it('round-trips and refuses what it did not write', () => {
-    const b = { scope: { roots: ['/x'], exclude: [] }, createdAt: '2026-01-01T00:00:00.000Z', entries: new Map<string, Entry>([['/x', file], ['/x/l', { ...file, type: 'symlink', target: 'y' } as Entry]]) };
+    const b = { scope: { roots: ['/x'], exclude: [] }, createdAt: '2026-01-01T00:00:00.000Z', entries: EntryStore.from([['/x', file], ['/x/l', { ...file, type: 'symlink', target: 'y' } as Entry]]) };
     const back = parseBaseline(serialiseBaseline(b), 'f');
-    expect(back.entries).toEqual(b.entries);
+    expect([...back.entries]).toEqual([...b.entries]);
     expect(back.scope).toEqual(b.scope);
+    const withInclude = { ...b, scope: { roots: ['/x'], exclude: [], include: ['*.exe'] } };
+    expect(parseBaseline(serialiseBaseline(withInclude), 'f').scope).toEqual(withInclude.scope);
     for (const bad of ['{', '{"format":"x"}', serialiseBaseline(b).replace('"file"', '"fifo"')]) {
       expect(() => parseBaseline(bad, 'f')).toThrow(expect.objectContaining({ code: 'AGENT_FIM_BASELINE_CORRUPT' }));
     }

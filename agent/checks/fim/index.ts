@@ -22,6 +22,7 @@ import { parseCheckConfig } from '../parse-config.js';
 import { loadBaseline, saveBaseline, type Baseline } from './baseline.js';
 import { fimConfig, type FimConfig } from './config.js';
 import { diffEntries, type Entry } from './entry.js';
+import { EntryStore } from './entry-store.js';
 import { eventFields, stormFields, type FimEvent, type Source } from './event-fields.js';
 import { expandRoots, isInside, normaliseRoots, scopeMatcher, type Scope, type ScopeMatcher } from './scope.js';
 import { createStormLimiter, type StormLimiter, type StormSummary } from './storm.js';
@@ -156,7 +157,7 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
     const scope = scopeOf(c);
     const started = performance.now();
     const p = hashPool();
-    const result = await walk(scope.roots, { matcher: matcherFor(scope, ctx), maxHashBytes: c.max_hash_bytes, previous: new Map(), pool: p });
+    const result = await walk(scope.roots, { matcher: matcherFor(scope, ctx), maxHashBytes: c.max_hash_bytes, previous: new EntryStore(), pool: p });
     logFailures(ctx, result);
     baseline = { scope, createdAt: new Date().toISOString(), entries: result.entries };
     loadedFrom = ctx.stateDir;
@@ -170,7 +171,7 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
   }
 
   /** Differences between the baseline and a fresh walk, honouring scope changes silently. */
-  function compare(base: Baseline, current: Map<string, Entry>, oldScope: ScopeMatcher, newScope: ScopeMatcher): FimEvent[] {
+  function compare(base: Baseline, current: EntryStore, oldScope: ScopeMatcher, newScope: ScopeMatcher): FimEvent[] {
     const events: FimEvent[] = [];
     for (const [path, after] of current) {
       const before = base.entries.get(path);
@@ -181,8 +182,10 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
       const d = diffEntries(before, after);
       if (d) events.push({ path, action: d.action, before, after, changes: d.changes });
     }
-    for (const [path, before] of base.entries) {
-      if (!current.has(path) && newScope.wants(path, before.type)) events.push({ path, action: 'deleted', before });
+    for (const path of base.entries.keys()) {
+      if (current.has(path)) continue;
+      const before = base.entries.get(path)!;
+      if (newScope.wants(path, before.type)) events.push({ path, action: 'deleted', before });
     }
     return events;
   }
@@ -245,8 +248,11 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
     const result = await walk(scope.roots, { matcher: newScope, maxHashBytes: c.max_hash_bytes, previous: base.entries, pool: hashPool() });
     logFailures(ctx, result);
     // What could not be looked at this time is taken to be as it was, not deleted.
-    for (const { path } of result.failed) {
-      for (const [p, e] of base.entries) if ((p === path || isInside(path, p)) && !result.entries.has(p)) result.entries.set(p, e);
+    if (result.failed.length > 0) {
+      const failed = result.failed.map((f) => f.path);
+      for (const p of base.entries.keys()) {
+        if (!result.entries.has(p) && failed.some((f) => p === f || isInside(f, p))) result.entries.set(p, base.entries.get(p)!);
+      }
     }
     const events = compare(base, result.entries, matcherFor(base.scope, ctx), newScope);
     await report(ctx, events, 'rescan');
@@ -281,7 +287,7 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
       }
     };
     const addedBelow = async (dir: string) => {
-      const sub = await walk([dir], { matcher, maxHashBytes: c.max_hash_bytes, previous: base.entries, pool: hashPool() });
+      const sub = await walk([dir], { matcher, maxHashBytes: c.max_hash_bytes, previous: { get: current }, pool: hashPool() });
       for (const [q, e] of sub.entries) {
         if (q === dir) continue;
         const before = current(q);
@@ -294,7 +300,7 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
       }
     };
     const wanted = [...new Set(paths)].filter((p) => matcher.covers(p)).sort();
-    const looks = await lookAll(wanted, new Map(wanted.flatMap((p) => { const e = current(p); return e ? [[p, e] as const] : []; })), c.max_hash_bytes, hashPool());
+    const looks = await lookAll(wanted, { get: current }, c.max_hash_bytes, hashPool());
     for (const look of looks) {
       const { path } = look;
       if ('code' in look) {

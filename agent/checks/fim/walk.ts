@@ -5,13 +5,14 @@
 import { join } from 'node:path';
 import { statKey, type HashPool, type LookOutcome } from '../../host/hash-pool.js';
 import type { Entry } from './entry.js';
+import { EntryStore, type EntryLookup } from './entry-store.js';
 import type { ScopeMatcher } from './scope.js';
 
 /**
  * Looks a walker leaves waiting in the pool at most: enough to keep every worker busy, few enough
  * that waiting promises die young instead of piling up in the old generation.
  */
-const MAX_WAITING = 512;
+const MAX_WAITING = 64;
 
 /** The baseline's stat key of a file whose old hash may be reused (it had one, or was too big for one). */
 function reuseKey(previous: Entry | undefined, maxHashBytes: number): string | undefined {
@@ -32,12 +33,12 @@ function entryOf(o: LookOutcome & { kind: 'found' }, previous: Entry | undefined
 export interface WalkOptions {
   matcher: ScopeMatcher;
   maxHashBytes: number;
-  previous: ReadonlyMap<string, Entry>;
+  previous: EntryLookup;
   pool: HashPool;
 }
 
 export interface WalkResult {
-  entries: Map<string, Entry>;
+  entries: EntryStore;
   /** Paths that could not be looked at (permissions, I/O errors), with the error code. */
   failed: { path: string; code: string }[];
 }
@@ -48,10 +49,29 @@ export interface WalkResult {
  */
 export async function walk(roots: readonly string[], opts: WalkOptions): Promise<WalkResult> {
   const { matcher, maxHashBytes, previous, pool } = opts;
-  const entries = new Map<string, Entry>();
+  const entries = new EntryStore();
   const failed: WalkResult['failed'] = [];
-  const todo = [...roots].reverse();
+  // Directories still to hand out, each with its names in one NUL-separated string and a cursor:
+  // child paths are made one at a time, so a folder of 18,000 files is not 18,000 live strings.
+  const frames: { dir: string; names: string; pos: number }[] = [{ dir: '', names: [...roots].join('\0'), pos: 0 }];
   let waiting = 0;
+
+  const next = (): string | undefined => {
+    while (frames.length > 0) {
+      const f = frames[frames.length - 1]!;
+      if (f.pos >= f.names.length) {
+        frames.pop();
+        continue;
+      }
+      let end = f.names.indexOf('\0', f.pos);
+      if (end < 0) end = f.names.length;
+      const name = f.names.slice(f.pos, end);
+      f.pos = end + 1;
+      if (name.length === 0) continue;
+      return f.dir === '' ? name : join(f.dir, name);
+    }
+    return undefined;
+  };
 
   const settle = (path: string, o: LookOutcome): void => {
     if (o.kind === 'gone') return;
@@ -64,23 +84,16 @@ export async function walk(roots: readonly string[], opts: WalkOptions): Promise
     if (e.type !== 'dir' && !matcher.included(path)) return;
     entries.set(path, e);
     if (e.type !== 'dir') return;
-    if (o.listError) {
-      failed.push({ path, code: o.listError });
-      return;
-    }
-    const names = o.names ?? [];
-    names.sort();
-    for (let i = names.length - 1; i >= 0; i--) {
-      const child = join(path, names[i]!);
-      if (!matcher.excludedSelf(child)) todo.push(child);
-    }
+    if (o.listError) failed.push({ path, code: o.listError });
+    else if (o.names) frames.push({ dir: path, names: o.names, pos: 0 });
   };
 
   await new Promise<void>((done, fail) => {
     const pump = (): void => {
       try {
-        while (todo.length > 0 && waiting < MAX_WAITING) {
-          const path = todo.pop()!;
+        while (waiting < MAX_WAITING) {
+          const path = next();
+          if (path === undefined) break;
           if (matcher.excludedSelf(path)) continue;
           waiting++;
           // A file the include patterns leave out is still looked at (it may be a directory to enter), never read.
@@ -96,7 +109,7 @@ export async function walk(roots: readonly string[], opts: WalkOptions): Promise
             pump();
           });
         }
-        if (todo.length === 0 && waiting === 0) done();
+        if (frames.length === 0 && waiting === 0) done();
       } catch (e) {
         fail(e);
       }
@@ -114,7 +127,7 @@ function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]
 export type Look = { path: string; entry: Entry | undefined } | { path: string; code: string };
 
 /** The current state of some paths (no listing of directories), in parallel. */
-export async function lookAll(paths: readonly string[], previous: ReadonlyMap<string, Entry>, maxHashBytes: number, pool: HashPool): Promise<Look[]> {
+export async function lookAll(paths: readonly string[], previous: EntryLookup, maxHashBytes: number, pool: HashPool): Promise<Look[]> {
   return Promise.all(paths.map(async (path): Promise<Look> => {
     const prev = previous.get(path);
     const o = await pool.look({ path, hash: true, list: false, maxHashBytes, ...optional('reuse', reuseKey(prev, maxHashBytes)) });
