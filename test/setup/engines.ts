@@ -2,16 +2,8 @@
  * Real Elasticsearch and OpenSearch for tests, through scripts/search-engine.sh. Test ports are apart
  * from the script's defaults, so a developer's own engines are left alone.
  */
-import { execFile } from 'node:child_process';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-export const REPO = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SCRIPT = join(REPO, 'scripts', 'search-engine.sh');
-
-export type Engine = 'elasticsearch' | 'opensearch';
+export { missingTools, startEngine, stopEngine, type Engine, type StartOptions } from '../../scripts/search-engines/run.js';
+import type { Engine } from '../../scripts/search-engines/run.js';
 
 /** Ports the suites use: one engine (or cluster) per purpose. */
 export const TEST_PORTS = {
@@ -30,46 +22,6 @@ export interface SearchEnginesInfo {
   skip?: string;
   elasticsearch?: string;
   opensearch?: string;
-}
-
-/** Why the engines cannot run on this machine, or undefined if they can. */
-export async function missingTools(): Promise<string | undefined> {
-  const missing: string[] = [];
-  for (const [tool, pkg] of [['java', 'openjdk-17-jre-headless'], ['mvn', 'maven'], ['unzip', 'unzip'], ['curl', 'curl']] as const) {
-    try {
-      await run('sh', ['-c', `command -v ${tool}`]);
-    } catch {
-      missing.push(`${tool} (Debian package ${pkg})`);
-    }
-  }
-  return missing.length ? `missing ${missing.join(', ')}` : undefined;
-}
-
-export interface StartOptions { port: number; nodes?: number; heap?: string; fresh?: boolean; node?: number }
-
-/** Starts (or finds running) an engine; resolves with its node URLs once the cluster is at least yellow. */
-export async function startEngine(engine: Engine, o: StartOptions): Promise<string[]> {
-  const args = ['start', engine, '--port', String(o.port)];
-  if (o.nodes) args.push('--nodes', String(o.nodes));
-  if (o.heap) args.push('--heap', o.heap);
-  if (o.fresh) args.push('--fresh');
-  if (o.node) args.push('--node', String(o.node));
-  try {
-    const { stdout } = await run(SCRIPT, args, { cwd: REPO, timeout: 300_000, maxBuffer: 16 * 1024 * 1024 });
-    const line = stdout.split('\n').find((l) => l.startsWith(`ready ${engine} `));
-    if (!line) throw new Error(`search-engine.sh printed no ready line:\n${stdout}`);
-    return line.split(' ').slice(2).filter(Boolean);
-  } catch (e) {
-    const err = e as { stderr?: string; message: string };
-    throw new Error(`could not start ${engine} on port ${o.port}: ${err.message}\n${err.stderr ?? ''}`);
-  }
-}
-
-export async function stopEngine(engine: Engine, o: { port: number; node?: number; kill?: boolean }): Promise<void> {
-  const args = ['stop', engine, '--port', String(o.port)];
-  if (o.node) args.push('--node', String(o.node));
-  if (o.kill) args.push('--kill');
-  await run(SCRIPT, args, { cwd: REPO, timeout: 120_000 });
 }
 
 /** Reason a suite is skipped (undefined = run it). With CI=true a skip is an error. */

@@ -79,7 +79,8 @@ function normalize(c: IngestCommit): { findings: FindingRecord[]; lastSeen: stri
 export async function commit(ctx: Ctx, c: IngestCommit): Promise<SearchCommitResult> {
   const n = ctx.n;
   const { findings, lastSeen } = normalize(c);
-  if (!(await ctx.get(n.agents, c.agentId))) {
+  const agent = await ctx.get<AgentRecord>(n.agents, c.agentId);
+  if (!agent) {
     throw new StoreError(StoreCodes.NOT_FOUND, `agent ${c.agentId} is not registered; nothing was stored`);
   }
   const now = new Date().toISOString();
@@ -116,7 +117,7 @@ export async function commit(ctx: Ctx, c: IngestCommit): Promise<SearchCommitRes
   const deadLettered = await writeFindings(ctx, findings, refused);
 
   // 8. the agent
-  await advanceAgent(ctx, c.agentId, c.upToSeq, lastSeen);
+  await advanceAgent(ctx, c.agentId, c.upToSeq, lastSeen, agent);
   return { removed, alertsCreated, alertsFolded, deadLettered };
 }
 
@@ -264,10 +265,13 @@ async function writeFindings(
   return letters.map((l) => ({ id: l.id, reason: l.reason, file }));
 }
 
-export async function advanceAgent(ctx: Ctx, agentId: string, upToSeq: number, lastSeen: string): Promise<void> {
+/** lastSeq/lastSeen forward; `seen` is the agent as read at the start of the commit (re-read on conflict). */
+export async function advanceAgent(ctx: Ctx, agentId: string, upToSeq: number, lastSeen: string, seen?: Found<AgentRecord>): Promise<void> {
+  let known = seen;
   for (let attempt = 1; ; attempt++) {
     if (attempt > MAX_OCC_ATTEMPTS) throw new StoreError(StoreCodes.CONFLICT, `agent ${agentId} kept changing under this commit`);
-    const cur = await ctx.get<AgentRecord>(ctx.n.agents, agentId);
+    const cur = known ?? (await ctx.get<AgentRecord>(ctx.n.agents, agentId));
+    known = undefined;
     if (!cur) throw new StoreError(StoreCodes.NOT_FOUND, `agent ${agentId} is not registered`);
     const next = { ...cur.source, lastSeq: Math.max(cur.source.lastSeq, upToSeq), lastSeen: maxIso(cur.source.lastSeen, lastSeen) };
     if (next.lastSeq === cur.source.lastSeq && next.lastSeen === cur.source.lastSeen) return;

@@ -25,7 +25,10 @@ export class Ctx {
   readonly engine: 'elasticsearch' | 'opensearch';
   readonly call: Call;
   readonly n: Names;
+  /** Findings: batched across commits by count, bytes and time. */
   readonly writer: BulkWriter;
+  /** Control writes (state, alerts, agents, tokens…): sent at once, never held back by findings. */
+  readonly #control: BulkWriter;
   readonly log: Logger;
   readonly deadLetters: DeadLetters;
   readonly #dirty = new Set<string>();
@@ -43,7 +46,9 @@ export class Ctx {
     this.n = o.names;
     this.log = o.log;
     this.deadLetters = o.deadLetters;
-    this.writer = new BulkWriter(o.call, { ...o.bulk, onWritten: (indices) => { for (const i of indices) this.#dirty.add(i); } });
+    const onWritten = (indices: Set<string>): void => { for (const i of indices) this.#dirty.add(i); };
+    this.writer = new BulkWriter(o.call, { ...o.bulk, onWritten });
+    this.#control = new BulkWriter(o.call, { ...o.bulk, flushMs: 0, concurrency: Math.max(4, o.bulk.concurrency), onWritten });
   }
 
   /** Sends a request and returns its answer when the status is one of `ok`; anything else is a StoreError. */
@@ -105,9 +110,14 @@ export class Ctx {
     }
   }
 
-  /** Writes through the bulk writer right away (control writes: state, alerts, agents, tokens…). */
+  /** Writes right away (control writes: state, alerts, agents, tokens…), retried like findings. */
   write(ops: BulkOp[]): Promise<BulkResult[]> {
-    return this.writer.submit(ops, { now: true });
+    return this.#control.submit(ops, { now: true });
+  }
+
+  /** Waits until nothing is queued or in flight. */
+  async drain(): Promise<void> {
+    await Promise.all([this.writer.drain(), this.#control.drain()]);
   }
 
   /** Creates an index (its template applies) unless it exists. Cached per process. */

@@ -89,7 +89,7 @@ export class SearchStore implements Store {
   async close(): Promise<void> {
     if (this.#closed) return;
     if (this.#timer) clearInterval(this.#timer);
-    await this.#ctx.writer.drain().catch(() => undefined);
+    await this.#ctx.drain().catch(() => undefined);
     this.#closed = true;
     await this.#adapter.close();
   }
