@@ -162,9 +162,13 @@ describe('matching on the collector', () => {
     const e = await setup();
     const start = new Date(e.now.t).toISOString();
     await sendInventory(e);
+    const first = await vulns(e);
     e.now.t += 10 * DAY;
-    await sendInventory(e); // a rescan 10 days later: new findings, same first_seen
+    await sendInventory(e); // a rescan 10 days later that changed nothing: nothing is re-evaluated
+    expect((await vulns(e)).map((r) => r.id).sort()).toEqual(first.map((r) => r.id).sort());
+    await sendInventory(e, debian12Host, { bash: '5.2.15-2+b9' }); // an unrelated upgrade: a new evaluation, same first_seen
     const again = await vulns(e);
+    expect(again.map((r) => r.id).sort()).not.toEqual(first.map((r) => r.id).sort());
     const firstSeen = new Set(again.map((r) => r.fields['vulnerability.first_seen']));
     expect(firstSeen.size).toBe(1);
     expect(Date.parse(String([...firstSeen][0])) - Date.parse(start)).toBeLessThan(10);
@@ -215,8 +219,9 @@ describe('matching on the collector', () => {
     const [a] = await alerts(e, RULE.pending);
     await e.store.changeAlertStatus(a!.id, { to: 'false_positive', actor: 'analyst', reason: 'held back on purpose', expectedVersion: a!.version });
     await e.collector.statePass.runAll();
-    await sendInventory(e);
+    await sendInventory(e, debian12Host, { bash: '5.2.15-2+b9' }); // re-evaluated: the same vulnerabilities again
     expect(await alerts(e, RULE.pending)).toHaveLength(2);
+    expect((await alerts(e, RULE.pending)).filter((x) => x.status === 'open')).toHaveLength(1);
   });
 
   it('a new feed re-evaluates every host without a rescan; a critical KEV advisory alerts after 7 days; an advisory gone from the feed resolves', async () => {

@@ -38,8 +38,11 @@ interface IndexedEntry {
   name: string;
   versions: ReadonlySet<string>;
   ranges: PreparedRange[];
-  /** severityOf(record, affected) and distributionRating, computed at the first match (CVSS parsing is not free). */
-  rated?: { sev: SeverityInfo; rating: string | undefined };
+  /**
+   * What every match of this entry shares, computed at its first match (CVSS parsing and the KEV
+   * lookup are not free, and a feed is matched against many hosts).
+   */
+  rated?: { sev: SeverityInfo; rating: string | undefined; cves: string[]; kev: KevEntry | undefined };
 }
 
 export interface IndexStats {
@@ -88,6 +91,9 @@ function prepareRange(type: string, events: OsvRange['events'], eco: Ecosystem, 
         return undefined;
       }
     }
+    // Parse once now (the order keeps parsed versions): the first host matched after a feed load
+    // then costs what every later one does.
+    if (!zero) order.compare(version, version);
     if (kind === 'limit') limits.push(version);
     else prepared.push({ kind, version, zero });
   }
@@ -157,9 +163,11 @@ interface RangeHit {
 
 function evaluateRange(v: string, range: PreparedRange): RangeHit | undefined {
   const cmp = range.order.compare;
+  const events = range.events;
   let affected = false;
   let opener = -1;
-  range.events.forEach((e, k) => {
+  for (let k = 0; k < events.length; k++) {
+    const e = events[k]!;
     if (e.kind === 'introduced') {
       if (e.zero || cmp(v, e.version) >= 0) {
         affected = true;
@@ -170,17 +178,21 @@ function evaluateRange(v: string, range: PreparedRange): RangeHit | undefined {
     } else if (cmp(v, e.version) > 0) {
       affected = false;
     }
-  });
+  }
   if (!affected) return undefined;
   let limit: string | undefined;
   if (range.limits.length > 0) {
     limit = range.limits.find((l) => cmp(v, l) < 0);
     if (limit === undefined) return undefined;
   }
-  const hit: RangeHit = { order: range.order, introduced: range.events[opener]!.version };
-  const closer = range.events.slice(opener + 1).find((e) => e.kind !== 'introduced');
-  if (closer?.kind === 'fixed') hit.fixed = closer.version;
-  if (closer?.kind === 'last_affected') hit.lastAffected = closer.version;
+  const hit: RangeHit = { order: range.order, introduced: events[opener]!.version };
+  for (let k = opener + 1; k < events.length; k++) {
+    const closer = events[k]!;
+    if (closer.kind === 'introduced') continue;
+    if (closer.kind === 'fixed') hit.fixed = closer.version;
+    else hit.lastAffected = closer.version;
+    break;
+  }
   if (limit !== undefined) hit.limit = limit;
   return hit;
 }
@@ -236,7 +248,12 @@ export interface MatchResult {
   lookups: number;
 }
 
-function explain(v: string, eco: string, hit: RangeHit | undefined, listedName: string, matchedOn: 'source' | 'binary', binaries: string[]): string {
+/** The part of an explanation every match of a group shares: which binaries the source package covers. */
+function explainSuffix(listedName: string, matchedOn: 'source' | 'binary', binaries: string[]): string {
+  return matchedOn === 'source' && (binaries.length !== 1 || binaries[0] !== listedName) ? `; source package ${listedName} of ${binaries.join(', ')}` : '';
+}
+
+function explain(v: string, eco: string, hit: RangeHit | undefined, listedName: string, suffix: string): string {
   let text: string;
   if (hit === undefined) {
     text = `installed ${v} is listed among the affected versions of ${listedName} in ${eco}`;
@@ -249,10 +266,7 @@ function explain(v: string, eco: string, hit: RangeHit | undefined, listedName: 
     else text = `installed ${v} >= introduced ${hit.introduced} ${order}; no fixed version is listed for ${eco}`;
     if (hit.limit !== undefined) text += `; below limit ${hit.limit}`;
   }
-  if (matchedOn === 'source' && (binaries.length !== 1 || binaries[0] !== listedName)) {
-    text += `; source package ${listedName} of ${binaries.join(', ')}`;
-  }
-  return text;
+  return text + suffix;
 }
 
 interface Group {
@@ -317,24 +331,34 @@ export function matchPackages(pkgs: readonly InstalledPackage[], index: FeedInde
       const prior = seen.get(entry.record.id);
       if (prior === undefined || (prior.hit === undefined && hit !== undefined)) seen.set(entry.record.id, { entry, hit });
     }
+    if (seen.size === 0) continue;
+    // Shared by every match of this group.
+    const binaries = g.binaries.map((b) => ({ name: b.name, version: b.version, architecture: b.architecture }));
+    const suffix = explainSuffix(g.name, g.matchedOn, [...new Set(binaries.map((b) => b.name))]);
     for (const { entry, hit } of seen.values()) {
-      entry.rated ??= { sev: severityOf(entry.record, entry.affected), rating: distributionRating(entry.record, entry.affected) };
+      if (entry.rated === undefined) {
+        const ids = [entry.record.id, ...entry.aliases];
+        entry.rated = {
+          sev: severityOf(entry.record, entry.affected),
+          rating: distributionRating(entry.record, entry.affected),
+          cves: ids.filter((id) => /^CVE-\d{4}-\d+$/.test(id)),
+          kev: ids.map((id) => index.kev.get(id)).find((k) => k !== undefined),
+        };
+      }
       const sev = entry.rated.sev;
-      const ids = [entry.record.id, ...entry.aliases];
-      const kevEntry = ids.map((id) => index.kev.get(id)).find((k) => k !== undefined);
-      const binaries = g.binaries.map((b) => ({ name: b.name, version: b.version, architecture: b.architecture }));
+      const kevEntry = entry.rated.kev;
       const fixed = hit?.fixed ?? null;
       matches.push({
         id: entry.record.id,
         aliases: entry.aliases,
-        cves: ids.filter((id) => /^CVE-\d{4}-\d+$/.test(id)),
+        cves: entry.rated.cves,
         summary: entry.record.summary,
         ecosystem: osEcosystem,
         package: { name: g.name, version: g.version, matchedOn: g.matchedOn, binaries },
         installedVersion: g.version,
         fixedVersion: fixed,
         fixAvailable: fixed !== null,
-        explanation: explain(g.version, osEcosystem, hit, g.name, g.matchedOn, [...new Set(binaries.map((b) => b.name))]),
+        explanation: explain(g.version, osEcosystem, hit, g.name, suffix),
         severity: sev.severity,
         score: sev.score,
         cvss: sev.cvss,

@@ -12,6 +12,7 @@
  *
  * Evaluations run one at a time, in the background; `idle()` waits for the queue to drain.
  */
+import { createHash } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FindingRecord } from '../../common/finding.js';
@@ -107,6 +108,17 @@ export function resolutionReason(prev: FindingRecord, now: ReadonlyMap<string, F
   return `resolved: ${id} no longer lists ${name} ${was} as affected in feed ${feedId ?? '(none)'} (advisory changed or withdrawn)`;
 }
 
+/** What an evaluation depends on: the feed, the host's OS, every package's name, version and source, the policy. */
+export function inputDigest(feedId: string, host: FindingRecord | undefined, packages: readonly FindingRecord[], policy: EvaluationPolicy | undefined): string {
+  const h = createHash('sha256');
+  h.update(`${feedId}\n${JSON.stringify(policy ?? {})}\n`);
+  h.update(`${String(host?.fields['host.os.platform'] ?? '')}|${String(host?.fields['host.os.name'] ?? '')}|${String(host?.fields['host.os.version'] ?? '')}\n`);
+  const lines = packages.map((p) => `${p.stateKey}\t${String(p.fields['package.name'])}\t${String(p.fields['package.version'])}\t${String(p.fields['package.source.name'] ?? '')}\t${String(p.fields['package.source.version'] ?? '')}`);
+  lines.sort();
+  for (const l of lines) h.update(`${l}\n`);
+  return h.digest('hex');
+}
+
 export function createVulnService(o: VulnServiceOptions): VulnService {
   const clock = o.clock ?? (() => new Date());
   const log = o.log;
@@ -118,6 +130,8 @@ export function createVulnService(o: VulnServiceOptions): VulnService {
   let closed = false;
   let feedTimer: NodeJS.Timeout | undefined;
   let lastAt = 0;
+  /** Per agent, what the last committed evaluation saw: a package snapshot that changes nothing is not re-evaluated. */
+  const lastInput = new Map<string, string>();
   let pendingAll: { feedId: string; hosts: number } | undefined;
 
   if (o.lifecycleFile !== undefined) {
@@ -160,6 +174,12 @@ export function createVulnService(o: VulnServiceOptions): VulnService {
       currentItems(o.store, agentId, 'vulnerability'),
     ]);
     const host = hostItems.find((h) => h.stateKey === 'host') ?? hostItems[0];
+    const input = inputDigest(current.status.id, host, packages, o.policy);
+    if (lastInput.get(agentId) === input) {
+      report.skippedReason = 'packages, OS and feed unchanged since the last evaluation';
+      report.totalMs = performance.now() - t0;
+      return report;
+    }
     const now = tick();
     const ev: HostEvaluation = evaluateHost({ agentId, hostName: agent.hostName, host, packages, previous }, current.index, current.status.id, now, o.policy);
     Object.assign(report, { ecosystem: ev.ecosystem, skippedReason: ev.skippedReason, findings: ev.findings.length, matches: ev.matches, hidden: ev.hidden, matchMs: ev.matchMs });
@@ -167,6 +187,7 @@ export function createVulnService(o: VulnServiceOptions): VulnService {
     // (or a host that changed OS) clears the previous vulnerabilities.
     if (host === undefined) return report;
     if (ev.findings.length === 0 && previous.length === 0) {
+      lastInput.set(agentId, input);
       report.totalMs = performance.now() - t0;
       return report;
     }
@@ -186,6 +207,7 @@ export function createVulnService(o: VulnServiceOptions): VulnService {
     const result = await o.store.commit({
       agentId, findings: ev.findings, closedSnapshots: [{ kind: 'vulnerability', snapshotId: ev.snapshotId }], alerts, upToSeq: 0, lastSeen: agent.lastSeen,
     });
+    lastInput.set(agentId, input);
     report.alertsRaised = result.alertsCreated + result.alertsFolded;
     const removed = result.removed.filter((x) => x.kind === 'vulnerability');
     report.removed = removed.length;

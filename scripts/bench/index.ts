@@ -1,10 +1,11 @@
 /** npm run bench -- [wire|store|…]: runs benchmarks and writes their sections of docs/benchmarks.md. */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { programDir } from '../../collector/app.js';
 import { benchWire } from './wire.js';
 import { benchFim } from './fim.js';
+import { benchVuln, vulnReport, HEAVY, TYPICAL } from './vuln.js';
 
 export function writeSection(name: string, body: string): void {
   const file = join(programDir(), 'docs', 'benchmarks.md');
@@ -26,6 +27,13 @@ const BENCHES: Record<string, () => Promise<void>> = {
     writeSection('fim', body);
     console.log(body);
     console.log(`fim baseline ratio vs sha256sum: ${ratio.toFixed(2)}`);
+  },
+  async vuln() {
+    const load = loadavg();
+    const { body, headline } = vulnReport([benchVuln(TYPICAL), benchVuln(HEAVY)], machine(), load);
+    writeSection('vuln', body);
+    console.log(body);
+    console.log(headline);
   },
   async wire() {
     const { rows, bytes } = await benchWire();

@@ -140,7 +140,7 @@ function parseCached(v: string): DebVersion {
   let p = parsed.get(v);
   if (p === undefined) {
     p = parseDpkgVersion(v);
-    if (parsed.size >= 100_000) parsed.clear();
+    if (parsed.size >= 250_000) parsed.clear();
     parsed.set(v, p);
   }
   return p;

@@ -151,7 +151,7 @@ function parseCached(v: string): RpmEvr {
   let p = parsed.get(v);
   if (p === undefined) {
     p = parseRpmEvr(v);
-    if (parsed.size >= 100_000) parsed.clear();
+    if (parsed.size >= 250_000) parsed.clear();
     parsed.set(v, p);
   }
   return p;
