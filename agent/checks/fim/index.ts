@@ -107,12 +107,20 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
     };
   }
 
+  let accountsCache: { at: number; names: Promise<Accounts> } | undefined;
+  /** User and group names, read again at most once a minute (a burst is many batches). */
+  function names(): Promise<Accounts> {
+    const t = Date.now();
+    if (!accountsCache || t - accountsCache.at > 60_000) accountsCache = { at: t, names: accounts() };
+    return accountsCache.names;
+  }
+
   async function observations(events: FimEvent[], summaries: StormSummary[], source: Source): Promise<Observation[]> {
-    const names = await accounts();
+    const names_ = await names();
     const observedAt = new Date().toISOString();
     const out = events
       .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
-      .map((ev): Observation => ({ kind: 'fim', observedAt, fields: eventFields(ev, source, names) }));
+      .map((ev): Observation => ({ kind: 'fim', observedAt, fields: eventFields(ev, source, names_) }));
     for (const s of summaries) out.push({ kind: 'fim', observedAt, fields: stormFields(s, source, stormWindowMs()) });
     return out;
   }
@@ -360,12 +368,15 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
     if (flushQueued) return;
     flushQueued = true;
     setImmediate(() => {
-      flushQueued = false;
-      const paths = [...ready];
-      ready.clear();
-      if (paths.length === 0) return;
-      void withLock(() => reconcile(paths, ctx)).catch((e: unknown) => {
-        ctx.log.error('fim real-time changes could not be reported; the next rescan will', { error: (e as Error).message, paths: paths.length });
+      // Paths that become ready while an earlier batch holds the lock join this batch: it takes
+      // what is ready when it starts, not when it was queued (a burst is a few batches, not hundreds).
+      void withLock(async () => {
+        flushQueued = false;
+        const paths = [...ready];
+        ready.clear();
+        if (paths.length > 0) await reconcile(paths, ctx);
+      }).catch((e: unknown) => {
+        ctx.log.error('fim real-time changes could not be reported; the next rescan will', { error: (e as Error).message });
       });
     });
   }

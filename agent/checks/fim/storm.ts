@@ -84,14 +84,15 @@ export function createStormLimiter(o: StormOptions): StormLimiter {
           windows.set(prefix, w);
         }
         prune(w, now);
-        const storming = w.open !== undefined || w.times.length >= o.threshold;
+        const inWindow = w.times.length;
+        const storming = w.open !== undefined || inWindow >= o.threshold;
         w.times.push(now);
         if (w.times.length > o.threshold) w.times.shift();
         if (!storming) {
           out.push(ev);
           continue;
         }
-        const s = w.open ?? (w.open = { prefix, count: 0, reported: w.times.length - 1, byAction: {}, expected: 0, sample: [], startedAt: now, events: [] });
+        const s = w.open ?? (w.open = { prefix, count: 0, reported: inWindow, byAction: {}, expected: 0, sample: [], startedAt: now, events: [] });
         s.count++;
         s.byAction[ev.action] = (s.byAction[ev.action] ?? 0) + 1;
         if (ev.expected) s.expected++;
