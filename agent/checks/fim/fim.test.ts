@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -404,5 +404,131 @@ describe('fim real-time watching', () => {
     const r = await again.collect(t.ctx);
     expect(r.events).toEqual([]);
     expect(t.events()).toEqual([]);
+  });
+});
+
+describe('fim across a stop: what changed while the check was stopped comes through the rescan', () => {
+  let t: ReturnType<typeof setup>;
+  beforeEach(() => {
+    t = setup();
+    writeFileSync(join(t.root, 'keep.conf'), 'a=1\n');
+    writeFileSync(join(t.root, 'gone.txt'), 'bye\n');
+    writeFileSync(join(t.root, 'tool'), 'tool', { mode: 0o755 });
+    writeFileSync(join(t.root, 'old-name.doc'), 'document body\n');
+    mkdirSync(join(t.root, 'sub'));
+  });
+  afterEach(() => t.cleanup());
+
+  it('start, stop, change files, start again and rescan: every change, once, marked fim.source rescan', async () => {
+    const first = createFimCheck();
+    first.init({ paths: [t.root], debounce_ms: 100 });
+    await first.start!(t.ctx);
+    await first.stop!();
+    expect(t.events()).toEqual([]);
+
+    // The agent is down: the host changes.
+    writeFileSync(join(t.root, 'keep.conf'), 'a=2\n');
+    unlinkSync(join(t.root, 'gone.txt'));
+    chmodSync(join(t.root, 'tool'), 0o4755);
+    writeFileSync(join(t.root, 'sub', 'new.sh'), 'echo new\n', { mode: 0o755 });
+    execFileSync('mv', [join(t.root, 'old-name.doc'), join(t.root, 'old-name.doc.locked')]);
+
+    const second = createFimCheck();
+    second.init({ paths: [t.root], debounce_ms: 100 });
+    await second.start!(t.ctx);
+    await second.collect(t.ctx); // what the agent runs at start, then on its schedule
+    await second.stop!();
+    const got = t.events().map((e) => [String(e['file.path']).slice(t.root.length), e['event.action'], e['fim.source']]);
+    expect(got.sort()).toEqual([
+      ['/gone.txt', 'deleted', 'rescan'],
+      ['/keep.conf', 'modified', 'rescan'],
+      ['/old-name.doc.locked', 'renamed', 'rescan'],
+      ['/sub/new.sh', 'created', 'rescan'],
+      ['/tool', 'attributes_changed', 'rescan'],
+    ]);
+    const renamed = t.events().find((e) => e['event.action'] === 'renamed')!;
+    expect(renamed).toMatchObject({ 'file.before.path': join(t.root, 'old-name.doc'), 'fim.changes': ['name', 'extension'], 'file.hash.sha256': sha256sum(join(t.root, 'old-name.doc.locked')) });
+    // Nothing is reported twice.
+    t.clear();
+    const third = createFimCheck();
+    third.init({ paths: [t.root] });
+    await third.collect(t.ctx);
+    expect(t.events()).toEqual([]);
+  });
+});
+
+describe('fim real time: renames, storms, ignore rules and include patterns', () => {
+  let t: ReturnType<typeof setup>;
+  let check: Check;
+  beforeEach(() => { t = setup(); });
+  afterEach(async () => {
+    await check?.stop?.();
+    t.cleanup();
+  });
+
+  it('reports mv as one renamed event with the old path', async () => {
+    writeFileSync(join(t.root, 'report.xlsx'), 'numbers\n');
+    check = createFimCheck();
+    check.init({ paths: [t.root], debounce_ms: 100 });
+    await check.start!(t.ctx);
+    renameSync(join(t.root, 'report.xlsx'), join(t.root, 'report.xlsx.crypt'));
+    const ev = await until(() => t.events().find((e) => e['event.action'] === 'renamed'));
+    expect(ev).toMatchObject({ 'file.path': join(t.root, 'report.xlsx.crypt'), 'file.before.path': join(t.root, 'report.xlsx'), 'file.extension': 'crypt', 'file.before.extension': 'xlsx', 'fim.source': 'realtime' });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(t.events().map((e) => e['event.action'])).toEqual(['renamed']);
+  });
+
+  it('turns a storm into one change_storm event after its window, and takes the storm into the baseline only then', async () => {
+    check = createFimCheck();
+    check.init({ paths: [t.root], debounce_ms: 50, storm_threshold: 5, storm_window_s: 2, storm_prefix_depth: 3 });
+    await check.start!(t.ctx);
+    const dir = join(t.root, 'cache');
+    mkdirSync(dir);
+    await until(() => t.events().find((e) => e['file.path'] === dir));
+    for (let i = 0; i < 40; i++) writeFileSync(join(dir, `f${i}`), String(i));
+    const storm = await until(() => t.events().find((e) => e['event.action'] === 'change_storm'), 15_000);
+    const one = t.events().filter((e) => String(e['file.path']).startsWith(`${dir}/`));
+    expect(storm).toMatchObject({ 'fim.source': 'realtime', 'fim.expected': false, 'fim.storm.window_s': 2 });
+    // Five under the prefix (the folder's content; the folder itself counts under its parent) were
+    // reported one by one, the other 35 counted.
+    expect(one).toHaveLength(5);
+    expect(storm).toMatchObject({ 'file.path': dir, 'fim.storm.count': 35, 'fim.storm.reported': 5, 'fim.storm.created': 35 });
+    expect(String(storm.message)).toMatch(/^40 changes under .*cache in 2 s \(5 reported one by one, 35 counted here\)$/);
+    await check.stop!();
+    // Everything, reported one by one or counted, is in the baseline: a rescan finds nothing.
+    t.clear();
+    const again = createFimCheck();
+    again.init({ paths: [t.root] });
+    await again.collect(t.ctx);
+    expect(t.events()).toEqual([]);
+  });
+
+  it('a rescan summarises its storms at once', async () => {
+    check = createFimCheck();
+    check.init({ paths: [t.root], storm_threshold: 3, storm_prefix_depth: 3 });
+    await check.collect(t.ctx);
+    mkdirSync(join(t.root, 'lib'));
+    for (let i = 0; i < 10; i++) writeFileSync(join(t.root, 'lib', `m${i}`), String(i));
+    await check.collect(t.ctx);
+    const storms = t.events().filter((e) => e['event.action'] === 'change_storm');
+    expect(storms).toHaveLength(1);
+    expect(storms[0]).toMatchObject({ 'fim.source': 'rescan', 'file.path': join(t.root, 'lib'), 'fim.storm.created': 7, 'fim.storm.count': 7, 'fim.storm.reported': 3 });
+    expect(t.events().filter((e) => e['event.action'] === 'created')).toHaveLength(4); // lib/ itself and three of its files
+    expect(String(storms[0]!.message)).toContain('found by a rescan');
+  });
+
+  it('ignore rules leave changes unreported but in the baseline; include patterns leave other files untracked', async () => {
+    mkdirSync(join(t.root, 'uploads'));
+    check = createFimCheck();
+    check.init({ paths: [t.root], ignore: [{ path: `${t.root}/uploads/**` }], include: ['*.exe', '*.dll'] });
+    await check.collect(t.ctx);
+    writeFileSync(join(t.root, 'uploads', 'x.exe'), 'MZ');
+    writeFileSync(join(t.root, 'setup.exe'), 'MZ');
+    writeFileSync(join(t.root, 'readme.txt'), 'hi');
+    await check.collect(t.ctx);
+    expect(t.events().map((e) => e['file.path'])).toEqual([join(t.root, 'setup.exe')]);
+    const saved = parseBaseline(readFileSync(join(t.stateDir, BASELINE_FILE), 'utf8'), 'b');
+    expect(saved.entries.has(join(t.root, 'uploads', 'x.exe'))).toBe(true);
+    expect(saved.entries.has(join(t.root, 'readme.txt'))).toBe(false);
   });
 });
