@@ -51,6 +51,8 @@ export const COMMANDS = {
   net: { paths: ['C:\\Windows\\System32\\net.exe'], timeoutMs: 15_000, maxBytes: 1 * MiB },
   /** Windows: `auditpol /get /category:* /r` (the effective audit policy as CSV). */
   auditpol: { paths: ['C:\\Windows\\System32\\auditpol.exe'], timeoutMs: 15_000, maxBytes: 4 * MiB },
+  /** macOS: `system_profiler -nospawn -xml SPApplicationsDataType -detailLevel full`, the application inventory (read-only report). */
+  system_profiler: { paths: ['/usr/sbin/system_profiler'], timeoutMs: 180_000, maxBytes: 64 * MiB },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandId = keyof typeof COMMANDS;
