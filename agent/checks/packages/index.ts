@@ -1,13 +1,14 @@
-/** packages: the full list of installed packages (dpkg, rpm) as one `package` snapshot. */
+/** packages: the full list of installed packages (dpkg, rpm; macOS application bundles) as one `package` snapshot. */
 import type { Fields } from '../../../common/finding.js';
 import type { Check, CheckContext, CollectResult } from '../check.js';
 import { AgentCodes, AgentError } from '../../errors.js';
 import { commandPath, runCommand, type CommandId, type Resolver, type Runner } from '../../host/run.js';
 import { DPKG_QUERY_FORMAT, parseDpkgQuery } from '../../host/linux/dpkg.js';
 import { RPM_QUERY_FORMAT, parseRpmQuery } from '../../host/linux/rpm.js';
+import { SYSTEM_PROFILER_APPS_ARGS, parseSystemProfilerApps } from '../../host/darwin/system-profiler.js';
 import { parseCheckConfig } from '../parse-config.js';
 import { packagesConfig, type PackagesConfig } from './config.js';
-import { dpkgFields, keepDpkg, rpmFields, toItems } from './package-items.js';
+import { appItems, dpkgFields, keepDpkg, rpmFields, toItems } from './package-items.js';
 
 export interface PackagesDeps {
   run: Runner<CommandId>;
@@ -52,6 +53,13 @@ export function createPackagesCheck(deps: Partial<PackagesDeps> = {}): Check {
     },
     async collect(ctx): Promise<CollectResult> {
       if (!config) throw new AgentError(AgentCodes.CHECK_NOT_INITIALIZED, 'check "packages" used before init()');
+      if (platform === 'darwin') {
+        // Application bundles; the manager option is for Linux package databases.
+        const { stdout } = await run('system_profiler', [...SYSTEM_PROFILER_APPS_ARGS]);
+        const parsed = parseSystemProfilerApps(stdout);
+        if (parsed.malformed > 0) ctx.log.warn('unparsed application items', { manager: 'system_profiler', items: parsed.malformed });
+        return { snapshots: [{ kind: 'package', items: appItems(parsed.apps) }], events: [] };
+      }
       if (platform !== 'linux') {
         throw new AgentError(AgentCodes.CHECK_UNSUPPORTED_PLATFORM, `check "packages" cannot read packages on ${platform} yet`);
       }

@@ -3,6 +3,7 @@ import type { Fields } from '../../../common/finding.js';
 import type { Observation } from '../check.js';
 import { DPKG_INSTALLED_STATES, DPKG_ON_DISK_STATES, type DpkgPackage } from '../../host/linux/dpkg.js';
 import type { RpmPackage } from '../../host/linux/rpm.js';
+import type { MacApp } from '../../host/darwin/system-profiler.js';
 import type { PackagesConfig } from './config.js';
 
 export function dpkgFields(p: DpkgPackage): Fields {
@@ -22,6 +23,27 @@ export function rpmFields(p: RpmPackage): Fields {
   if (p.sourceName) f['package.source.name'] = p.sourceName;
   if (p.sourceVersion) f['package.source.version'] = p.sourceVersion;
   return f;
+}
+
+/** A macOS application bundle (system_profiler). State key: `app:<bundle path>` (names repeat, paths do not). */
+export function appFields(a: MacApp): Fields {
+  const f: Fields = { 'package.name': a.name, 'package.type': 'app', 'package.path': a.path };
+  if (a.version !== undefined) f['package.version'] = a.version;
+  if (a.vendor !== undefined) f['package.vendor'] = a.vendor;
+  if (a.obtainedFrom !== undefined) f['package.obtained_from'] = a.obtainedFrom;
+  return f;
+}
+
+export function appItems(apps: readonly MacApp[]): Observation[] {
+  const seen = new Set<string>();
+  const items: Observation[] = [];
+  for (const a of apps) {
+    const stateKey = `app:${a.path}`;
+    if (seen.has(stateKey)) continue;
+    seen.add(stateKey);
+    items.push({ kind: 'package', stateKey, fields: appFields(a) });
+  }
+  return items;
 }
 
 export function keepDpkg(p: DpkgPackage, states: PackagesConfig['dpkg_states']): boolean {

@@ -128,6 +128,31 @@ describe('packages check', () => {
     });
   });
 
+  it('on macOS reads application bundles from system_profiler (recorded on macOS 14.4, agent/host/darwin/fixtures)', async () => {
+    const calls: [CommandId, readonly string[]][] = [];
+    const recorded = readFileSync(new URL('../../host/darwin/fixtures/system_profiler-SPApplicationsDataType-xml.macos14.glpi-sample5.xml', import.meta.url), 'utf8');
+    const check = createPackagesCheck({
+      platform: 'darwin',
+      resolve: async () => undefined,
+      run: async (id, args): Promise<CommandResult> => {
+        calls.push([id, args]);
+        return { path: '/usr/sbin/system_profiler', stdout: recorded, stderr: '', durationMs: 1 };
+      },
+    });
+    check.init({});
+    const r = await check.collect(ctx);
+    expect(calls).toEqual([['system_profiler', ['-nospawn', '-xml', 'SPApplicationsDataType', '-detailLevel', 'full']]]);
+    const items = r.snapshots[0]!.items;
+    expect(items).toHaveLength(13);
+    expect(items.find((i) => i.fields['package.name'] === 'Google Chrome')).toEqual({
+      kind: 'package', stateKey: 'app:/Applications/Google Chrome.app',
+      fields: {
+        'package.name': 'Google Chrome', 'package.version': '111.0.5563.110', 'package.type': 'app', 'package.path': '/Applications/Google Chrome.app',
+        'package.vendor': 'Google LLC', 'package.obtained_from': 'identified_developer',
+      },
+    });
+  });
+
   it('refuses other platforms with a code', async () => {
     const check = createPackagesCheck({ platform: 'win32' });
     check.init({});
