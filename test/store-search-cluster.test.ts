@@ -31,7 +31,7 @@ describe.skipIf(!!skip)(`three-node elasticsearch loses a node mid-ingest${skip 
 
   beforeAll(async () => {
     urls = await startEngine('elasticsearch', { port: PORT, nodes: 3, fresh: true });
-    store = await openSearchStore({ type: 'elasticsearch', nodes: urls, index_prefix: PREFIX, request_timeout_ms: 10_000 }, { dataDir });
+    store = await openSearchStore({ type: 'elasticsearch', nodes: urls, index_prefix: PREFIX, request_timeout_ms: 10_000, retention: { interval_hours: 0 } }, { dataDir });
   });
 
   afterAll(async () => {

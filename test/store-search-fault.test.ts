@@ -28,7 +28,7 @@ describe.skipIf(!!skip)(`elasticsearch stops mid-ingest${skip ? ` — SKIPPED: $
     store = await openSearchStore({
       type: 'elasticsearch', nodes: [url], index_prefix: PREFIX,
       // Give up quickly while the engine is down: the "collector" below retries the batch.
-      bulk: { retry_ms: 1500, flush_ms: 20 }, request_timeout_ms: 5000,
+      bulk: { retry_ms: 1500, flush_ms: 20 }, request_timeout_ms: 5000, retention: { interval_hours: 0 },
     }, { dataDir });
   });
 

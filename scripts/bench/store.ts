@@ -68,7 +68,7 @@ function findings(run: string, as: AgentRecord[], n: number): FindingRecord[][] 
 }
 
 async function storeRun(url: string, run: string, n: number, dataDir: string): Promise<{ secs: number; store: SearchStore }> {
-  const store = await openSearchStore({ type: 'elasticsearch', nodes: [url], index_prefix: `bs-${run}` }, { dataDir });
+  const store = await openSearchStore({ type: 'elasticsearch', nodes: [url], index_prefix: `bs-${run}`, retention: { interval_hours: 0 } }, { dataDir });
   const as = agents(run);
   for (const a of as) await store.upsertAgent(a);
   const per = findings(run, as, n);
@@ -86,7 +86,7 @@ async function storeRun(url: string, run: string, n: number, dataDir: string): P
 
 async function rawRun(url: string, run: string, n: number, dataDir: string): Promise<{ secs: number; docBytes: number }> {
   // A store with this prefix only to put the same templates; the documents go in by hand.
-  const store = await openSearchStore({ type: 'elasticsearch', nodes: [url], index_prefix: `br-${run}` }, { dataDir });
+  const store = await openSearchStore({ type: 'elasticsearch', nodes: [url], index_prefix: `br-${run}`, retention: { interval_hours: 0 } }, { dataDir });
   await store.close();
   const prefix = `br-${run}`;
   const docs = findings(run, agents(run), n).flat();

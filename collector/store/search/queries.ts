@@ -14,10 +14,20 @@ const STATE_KINDS = FINDING_KINDS.filter((k) => KIND_FAMILY[k] === 'state');
 /** Flat ECS names only (`event.action`, `@timestamp`, `host.os.family`). */
 const FIELD_NAME = /^[A-Za-z0-9_@][A-Za-z0-9_@.-]{0,127}$/;
 
+/** Deepest page a search may reach (the indices' max_result_window). */
+export const MAX_WINDOW = 100_000;
+
 export function page(q: { limit?: number; offset?: number }): { limit: number; offset: number } {
-  const limit = q.limit === undefined ? DEFAULT_LIMIT : Math.min(MAX_LIMIT, Math.max(0, Math.trunc(q.limit)));
-  const offset = Math.max(0, Math.trunc(q.offset ?? 0));
-  return { limit: Number.isFinite(limit) ? limit : DEFAULT_LIMIT, offset: Number.isFinite(offset) ? offset : 0 };
+  const raw = q.limit === undefined ? DEFAULT_LIMIT : Math.min(MAX_LIMIT, Math.max(0, Math.trunc(q.limit)));
+  const rawOffset = Math.max(0, Math.trunc(q.offset ?? 0));
+  const limit = Number.isFinite(raw) ? raw : DEFAULT_LIMIT;
+  const offset = Number.isFinite(rawOffset) ? rawOffset : 0;
+  if (offset + limit > MAX_WINDOW) {
+    throw new StoreError(StoreCodes.INVALID_INPUT, `offset ${offset} + limit ${limit} is beyond the ${MAX_WINDOW} results a search can page through`, {
+      hint: 'Narrow the query (since, agent, filters) instead of paging that deep.',
+    });
+  }
+  return { limit, offset };
 }
 
 const dir = (d: string | undefined, fallback: 'asc' | 'desc'): 'asc' | 'desc' => (d === 'asc' || d === 'desc' ? d : fallback);

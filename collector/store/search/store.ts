@@ -81,14 +81,22 @@ export class SearchStore implements Store {
     }
     const every = this.config.retention.interval_hours * 3600 * 1000;
     if (every > 0) {
-      this.#timer = setInterval(() => { void this.pruneByRetention().catch((e: unknown) => this.#log.error('retention failed', { error: (e as Error).message })); }, every);
+      const run = (): void => {
+        void this.pruneByRetention().catch((e: unknown) => this.#log.error('retention failed', { error: (e as Error).message }));
+      };
+      // First a minute after start (not in the way of startup), then on the interval.
+      this.#timer = setTimeout(() => {
+        run();
+        this.#timer = setInterval(run, every);
+        this.#timer.unref();
+      }, Math.min(60_000, every));
       this.#timer.unref();
     }
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
-    if (this.#timer) clearInterval(this.#timer);
+    if (this.#timer) clearTimeout(this.#timer);
     await this.#ctx.drain().catch(() => undefined);
     this.#closed = true;
     await this.#adapter.close();
