@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    // Real Elasticsearch and OpenSearch for the store suites, started once and stopped after.
+    globalSetup: ['test/setup/search-engines.ts'],
     reporters: ['default'],
   },
 });

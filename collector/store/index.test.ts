@@ -19,9 +19,9 @@ describe('openStore', () => {
     }
   });
 
-  it('says clearly that the search-engine stores are not in this build yet', async () => {
+  it('asks for the cluster nodes when a search-engine store is chosen without them', async () => {
     for (const type of ['elasticsearch', 'opensearch'] as const) {
-      await expect(openStore({ type }, join(root, type))).rejects.toMatchObject({ code: StoreCodes.UNSUPPORTED, where: 'store.type' });
+      await expect(openStore({ type } as never, join(root, type))).rejects.toMatchObject({ code: StoreCodes.INVALID_INPUT });
     }
   });
 

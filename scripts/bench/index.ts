@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { cpus, loadavg } from 'node:os';
 import { programDir } from '../../collector/app.js';
 import { benchWire } from './wire.js';
+import { runStoreBench } from './store.js';
 import { benchFim } from './fim.js';
 import { benchVuln, vulnReport, HEAVY, TYPICAL } from './vuln.js';
 
@@ -22,6 +23,7 @@ export function writeSection(name: string, body: string): void {
 const machine = (): string => `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
 
 const BENCHES: Record<string, () => Promise<void>> = {
+  store: runStoreBench,
   async fim() {
     const { body, ratio } = await benchFim(machine());
     writeSection('fim', body);
