@@ -32,7 +32,7 @@ usage() {
 ACTION="$1"; ENGINE="$2"; shift 2
 case "$ACTION" in start|stop|status) ;; *) usage ;; esac
 case "$ENGINE" in
-  elasticsearch|es) ENGINE=elasticsearch; DEFAULT_PORT=9250 ;;
+  elasticsearch|es) ENGINE=elasticsearch; DEFAULT_PORT=9200 ;;
   opensearch|os) ENGINE=opensearch; DEFAULT_PORT=9260 ;;
   *) usage ;;
 esac

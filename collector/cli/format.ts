@@ -36,7 +36,7 @@ export function severityRank(s: string): number {
 
 export function alertsTable(alerts: Alert[]): string {
   return table(['SEVERITY', 'STATUS', 'RULE', 'HOST', 'COUNT', 'LAST SEEN', 'SUMMARY', 'ID'],
-    alerts.map((a) => [a.severity, a.status, a.rule.title, a.hostName, a.count, a.lastSeen.replace('T', ' ').slice(0, 19), a.summary, a.id.slice(0, 8)]), 50);
+    alerts.map((a) => [a.severity, a.status, a.rule.title, a.hostName, a.count, a.lastSeen.replace('T', ' ').slice(0, 19), a.summary, a.id]), 50);
 }
 
 export function agentsTable(agents: AgentRecord[]): string {
