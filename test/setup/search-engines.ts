@@ -29,10 +29,20 @@ export default async function setup(project: TestProject): Promise<() => Promise
     return async () => {};
   }
   const started = Date.now();
-  const [es, os] = await Promise.all([
+  const results = await Promise.allSettled([
     startEngine('elasticsearch', { port: TEST_PORTS.elasticsearch, fresh: true }),
     startEngine('opensearch', { port: TEST_PORTS.opensearch, fresh: true }),
   ]);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    // Leave nothing running behind a failed setup.
+    await Promise.allSettled([
+      stopEngine('elasticsearch', { port: TEST_PORTS.elasticsearch }),
+      stopEngine('opensearch', { port: TEST_PORTS.opensearch }),
+    ]);
+    throw failed.reason;
+  }
+  const [es, os] = results.map((r) => (r as PromiseFulfilledResult<string[]>).value) as [string[], string[]];
   process.stderr.write(`search engines ready in ${((Date.now() - started) / 1000).toFixed(1)}s: elasticsearch ${es[0]}, opensearch ${os[0]}\n`);
   project.provide('searchEngines', { elasticsearch: es[0]!, opensearch: os[0]! });
   return async () => {
