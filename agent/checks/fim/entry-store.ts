@@ -117,6 +117,42 @@ export class EntryStore implements EntryLookup, Iterable<[string, Entry]> {
   }
 
   set(path: string, e: Entry): this {
+    const i = this.slot(path);
+    this.encode(i, e);
+    return this;
+  }
+
+  /**
+   * Stores a record as the hash pool's workers write it (agent/host/hash-pool.ts: its first 80
+   * bytes are this store's layout), with its device and symlink target, and the SHA-256 to keep
+   * when the worker reused the old one. No Entry object is made.
+   */
+  setRecord(path: string, src: Buffer, off: number, dev: string, target: string | undefined, sha?: Buffer): void {
+    const i = this.slot(path);
+    const o = i * REC;
+    src.copy(this.recs, o, off, off + REC);
+    this.recs.writeUInt32LE(this.dev(dev), o + 12);
+    let flags = this.recs[o + 1]! & HAS_SHA;
+    if (sha && sha.length === 32) {
+      sha.copy(this.recs, o + 48);
+      flags |= HAS_SHA;
+    }
+    if (target !== undefined) {
+      this.targets.set(i, target);
+      flags |= HAS_TARGET;
+    } else this.targets.delete(i);
+    this.recs[o + 1] = flags;
+  }
+
+  /** The stored SHA-256 of a path as bytes (a view: copy it before the store changes), if it has one. */
+  shaOf(path: string): Buffer | undefined {
+    const i = this.find(path);
+    if (i < 0 || this.gone[i] !== 0 || !(this.recs[i * REC + 1]! & HAS_SHA)) return undefined;
+    return this.recs.subarray(i * REC + 48, i * REC + 80);
+  }
+
+  /** The record index for `path`, appended if new (or revived if deleted). */
+  private slot(path: string): number {
     const h = hashOf(path);
     let i = this.find(path, h);
     if (i < 0) {
@@ -143,8 +179,7 @@ export class EntryStore implements EntryLookup, Iterable<[string, Entry]> {
       this.gone[i] = 0;
       this.count++;
     }
-    this.encode(i, e);
-    return this;
+    return i;
   }
 
   delete(path: string): boolean {

@@ -26,6 +26,7 @@ import { EntryStore } from './entry-store.js';
 import { eventFields, stormFields, type FimEvent, type Source } from './event-fields.js';
 import { expandRoots, isInside, normaliseRoots, scopeMatcher, type Scope, type ScopeMatcher } from './scope.js';
 import { createStormLimiter, type StormLimiter, type StormSummary } from './storm.js';
+import { pairRenames } from './rename.js';
 import { createTriage, type Triage } from './triage.js';
 import { lookAll, walk, type WalkResult } from './walk.js';
 
@@ -76,6 +77,12 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
   let flushQueued = false;
   let saveTimer: NodeJS.Timeout | undefined;
   let stormTimer: NodeJS.Timeout | undefined;
+  /**
+   * Real-time deletions not yet reported, and until when: a deletion waits one debounce period
+   * for the creation that makes it a rename (chokidar reports the two halves of a move apart).
+   */
+  const heldDeletes = new Map<string, number>();
+  let holdTimer: NodeJS.Timeout | undefined;
   let dirty = false;
   let watchErrorReported = false;
 
@@ -271,7 +278,7 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
   }
 
   /** Real time: look again at paths something happened to, report, then update the baseline. */
-  async function reconcile(paths: string[], ctx: CheckContext): Promise<void> {
+  async function reconcile(paths: string[], ctx: CheckContext, final = false): Promise<void> {
     const base = baseline;
     if (!base) return;
     const c = cfg();
@@ -307,7 +314,8 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
         updates.set(q, e);
       }
     };
-    const wanted = [...new Set(paths)].filter((p) => matcher.covers(p)).sort();
+    // Held deletions are looked at again with every batch, so a creation in it can pair with them.
+    const wanted = [...new Set([...paths, ...heldDeletes.keys()])].filter((p) => matcher.covers(p)).sort();
     const looks = await lookAll(wanted, { get: current }, c.max_hash_bytes, hashPool());
     for (const look of looks) {
       const { path } = look;
@@ -335,7 +343,25 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
       updates.set(path, after);
       if (after.type === 'dir' && (!before || before.type !== 'dir')) await addedBelow(path);
     }
-    const held = await report(ctx, events, 'realtime');
+    // Renames first; a deletion left over waits (once) for its other half, keeping its baseline entry.
+    const now = Date.now();
+    const holdMs = Math.max(200, c.debounce_ms);
+    const stillHeld = new Set<string>();
+    const found = pairRenames(events).filter((e) => {
+      if (e.action !== 'deleted') return true;
+      let until = heldDeletes.get(e.path);
+      if (until === undefined) {
+        until = now + holdMs;
+        heldDeletes.set(e.path, until);
+      }
+      if (final || now >= until) return true;
+      stillHeld.add(e.path);
+      updates.delete(e.path); // the baseline keeps it until it is reported
+      return false;
+    });
+    for (const p of [...heldDeletes.keys()]) if (!stillHeld.has(p)) heldDeletes.delete(p);
+    scheduleHeld(ctx);
+    const held = await report(ctx, found, 'realtime');
     const heldPaths = new Set(held.flatMap((e) => (e.fromPath ? [e.path, e.fromPath] : [e.path])));
     for (const [p, e] of updates) {
       if (heldPaths.has(p)) {
@@ -351,6 +377,19 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
       scheduleSave(ctx);
     }
     scheduleStorms(ctx);
+  }
+
+  function scheduleHeld(ctx: CheckContext): void {
+    if (holdTimer) clearTimeout(holdTimer);
+    holdTimer = undefined;
+    if (heldDeletes.size === 0) return;
+    const next = Math.min(...heldDeletes.values());
+    holdTimer = setTimeout(() => {
+      holdTimer = undefined;
+      for (const [p, until] of heldDeletes) if (until <= Date.now()) ready.add(p);
+      flushReady(ctx);
+    }, Math.max(0, next - Date.now()) + 5);
+    holdTimer.unref();
   }
 
   function scheduleSave(ctx: CheckContext): void {
@@ -481,7 +520,10 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
       if (stormTimer) clearTimeout(stormTimer);
       stormTimer = undefined;
       await withLock(async () => {
-        if (paths.length > 0) await reconcile(paths, ctx).catch((e: unknown) => ctx.log.error('fim changes at stop could not be reported', { error: (e as Error).message }));
+        if (holdTimer) clearTimeout(holdTimer);
+        holdTimer = undefined;
+        if (paths.length > 0 || heldDeletes.size > 0) await reconcile(paths, ctx, true).catch((e: unknown) => ctx.log.error('fim changes at stop could not be reported', { error: (e as Error).message }));
+        heldDeletes.clear();
         await closeStorms(ctx, true).catch((e: unknown) => ctx.log.error('fim storm summary at stop could not be reported', { error: (e as Error).message }));
         if (stormTimer) clearTimeout(stormTimer);
         stormTimer = undefined;

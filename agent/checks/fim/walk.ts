@@ -3,7 +3,7 @@
  * worker threads, reusing the baseline's hash of every file whose metadata did not change.
  */
 import { join } from 'node:path';
-import { statKey, type HashPool, type LookOutcome } from '../../host/hash-pool.js';
+import { deviceOf, EXTRA, REC, STATUS, statKey, type HashPool, type LookOutcome, type RawLook } from '../../host/hash-pool.js';
 import type { Entry } from './entry.js';
 import { EntryStore, type EntryLookup } from './entry-store.js';
 import type { ScopeMatcher } from './scope.js';
@@ -12,7 +12,7 @@ import type { ScopeMatcher } from './scope.js';
  * Looks a walker leaves waiting in the pool at most: enough to keep every worker busy, few enough
  * that waiting promises die young instead of piling up in the old generation.
  */
-const MAX_WAITING = 64;
+const MAX_WAITING = 128;
 
 /** The baseline's stat key of a file whose old hash may be reused (it had one, or was too big for one). */
 function reuseKey(previous: Entry | undefined, maxHashBytes: number): string | undefined {
@@ -73,19 +73,26 @@ export async function walk(roots: readonly string[], opts: WalkOptions): Promise
     return undefined;
   };
 
-  const settle = (path: string, o: LookOutcome): void => {
-    if (o.kind === 'gone') return;
-    if (o.kind === 'failed') {
-      failed.push({ path, code: o.code });
+  // The worker's record is copied into the store as it is: no Entry object per path.
+  const settle = (path: string, { buf, off, str }: RawLook): void => {
+    const status = buf[off + REC.status];
+    if (status === STATUS.gone) return;
+    if (status === STATUS.failed) {
+      failed.push({ path, code: str ?? 'EIO' });
       return;
     }
-    const e = entryOf(o, previous.get(path));
-    if (!e) return;
-    if (e.type !== 'dir' && !matcher.included(path)) return;
-    entries.set(path, e);
-    if (e.type !== 'dir') return;
-    if (o.listError) failed.push({ path, code: o.listError });
-    else if (o.names) frames.push({ dir: path, names: o.names, pos: 0 });
+    const type = buf[off + REC.type];
+    if (type === 3) return; // devices, sockets, FIFOs are not tracked
+    if (type !== 1 && !matcher.included(path)) return;
+    const extra = buf[off + REC.extra]!;
+    let sha: Buffer | undefined;
+    if (extra & EXTRA.reused) {
+      sha = previous instanceof EntryStore ? previous.shaOf(path) : shaBytes(previous.get(path)?.sha256);
+    }
+    entries.setRecord(path, buf, off, deviceOf(buf, off), type === 2 ? str : undefined, sha);
+    if (type !== 1) return;
+    if (extra & EXTRA.listError) failed.push({ path, code: str ?? 'EIO' });
+    else if (extra & EXTRA.names && str) frames.push({ dir: path, names: str, pos: 0 });
   };
 
   await new Promise<void>((done, fail) => {
@@ -98,10 +105,10 @@ export async function walk(roots: readonly string[], opts: WalkOptions): Promise
           waiting++;
           // A file the include patterns leave out is still looked at (it may be a directory to enter), never read.
           const req = { path, hash: matcher.included(path), list: true, maxHashBytes, ...optional('reuse', reuseKey(previous.get(path), maxHashBytes)) };
-          void pool.look(req).then((o) => {
+          pool.lookRaw(req, (r) => {
             waiting--;
             try {
-              settle(path, o);
+              settle(path, r);
             } catch (e) {
               fail(e);
               return;
@@ -118,6 +125,8 @@ export async function walk(roots: readonly string[], opts: WalkOptions): Promise
   });
   return { entries, failed };
 }
+
+const shaBytes = (hex: string | undefined): Buffer | undefined => (hex === undefined ? undefined : Buffer.from(hex, 'hex'));
 
 function optional<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
