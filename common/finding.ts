@@ -104,10 +104,9 @@ export interface FindingRecord {
   fields: Fields;
 }
 
-export function toDocument(r: FindingRecord): Record<string, unknown> {
-  const action = typeof r.fields['event.action'] === 'string' ? r.fields['event.action'] : undefined;
-  return nest({
-    ...r.fields,
+/** The envelope every stored finding document carries at its ECS places (flat names). */
+export function envelopeFields(r: FindingRecord): Record<string, string | number> {
+  return {
     '@timestamp': r.observedAt,
     'event.id': r.id,
     'event.kind': r.family,
@@ -115,10 +114,15 @@ export function toDocument(r: FindingRecord): Record<string, unknown> {
     'event.module': r.check,
     'event.ingested': r.receivedAt,
     'event.sequence': r.seq,
-    ...(action ? { 'event.action': action } : {}),
     'agent.id': r.agentId,
     'host.name': r.hostName,
     'canhgac.kind': r.kind,
     'canhgac.state_key': r.stateKey,
-  });
+    'canhgac.snapshot_id': r.snapshotId ?? '',
+  };
+}
+
+/** The nested ECS document people and programs see (`--json`): the finding's fields plus the envelope. */
+export function toDocument(r: FindingRecord): Record<string, unknown> {
+  return nest({ ...r.fields, ...envelopeFields(r) });
 }

@@ -4,7 +4,7 @@
  * that is also a parent like `file` beside `file.path`) are kept verbatim in `canhgac.overlap`, so every
  * record reads back exactly as it was written.
  */
-import { flatten, nest, type Fields, type FindingKind, type FindingRecord, type Family } from '../../../common/finding.js';
+import { envelopeFields, flatten, nest, type Fields, type FindingKind, type FindingRecord, type Family } from '../../../common/finding.js';
 import { SEVERITIES, type AgentRecord, type Alert, type AuditEntry, type Severity, type TokenRecord } from '../types.js';
 
 /** Flat keys the store sets on every finding document. */
@@ -41,21 +41,7 @@ export function findingToDoc(r: FindingRecord, extra: FindingDocExtra = {}): Doc
     if (ENVELOPE_SET.has(k) || parents.has(k) || k === OVERLAP || k.startsWith(`${OVERLAP}.`)) (overlap ??= {})[k] = v;
     else body[k] = v;
   }
-  const flat: Record<string, unknown> = {
-    ...body,
-    '@timestamp': r.observedAt,
-    'event.id': r.id,
-    'event.kind': r.family,
-    'event.dataset': `canhgac.${r.kind}`,
-    'event.module': r.check,
-    'event.ingested': r.receivedAt,
-    'event.sequence': r.seq,
-    'agent.id': r.agentId,
-    'host.name': r.hostName,
-    'canhgac.kind': r.kind,
-    'canhgac.state_key': r.stateKey,
-    'canhgac.snapshot_id': r.snapshotId ?? '',
-  };
+  const flat: Record<string, unknown> = { ...body, ...envelopeFields(r) };
   if (extra.findingIndex !== undefined) flat['canhgac.finding_index'] = extra.findingIndex;
   if (extra.updatedAt !== undefined) flat['canhgac.updated_at'] = extra.updatedAt;
   const doc = nest(flat);
