@@ -16,6 +16,7 @@ import { AgentCodes, AgentError } from '../../errors.js';
 import { loadAccounts, type Accounts } from '../../host/accounts.js';
 import { listDir } from '../../host/files.js';
 import { createHashPool, type HashPool } from '../../host/hash-pool.js';
+import { realPathOf } from '../../host/paths.js';
 import { detectPackageOracle, type PackageOracle } from '../../host/package-changes.js';
 import { watchPaths, type PathWatcher } from '../../host/watch.js';
 import { parseCheckConfig } from '../parse-config.js';
@@ -24,7 +25,7 @@ import { fimConfig, type FimConfig } from './config.js';
 import { diffEntries, type Entry } from './entry.js';
 import { EntryStore } from './entry-store.js';
 import { eventFields, stormFields, type FimEvent, type Source } from './event-fields.js';
-import { expandRoots, isInside, normaliseRoots, scopeMatcher, type Scope, type ScopeMatcher } from './scope.js';
+import { dropAliasedRoots, expandRoots, isInside, normaliseRoots, scopeMatcher, type Scope, type ScopeMatcher } from './scope.js';
 import { createStormLimiter, type StormLimiter, type StormSummary } from './storm.js';
 import { pairRenames } from './rename.js';
 import { createTriage, type Triage } from './triage.js';
@@ -41,6 +42,8 @@ export interface FimDeps {
   packages: () => Promise<PackageOracle | undefined>;
   /** Lists a directory, for `*` in watch paths. */
   listDir: (dir: string) => string[] | undefined;
+  /** Resolves symlinks in a path (undefined when it does not exist), to drop roots that alias others. */
+  realpath: (path: string) => string | undefined;
   /** The clock, ms (storm windows). */
   now: () => number;
   /** Observes every batch of fim events as it is handed to ctx.emit (the benchmark's stopwatch). */
@@ -61,6 +64,7 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
   const packages = deps.packages ?? (() => (oracle ??= detectPackageOracle().catch(() => undefined)));
   const lister = deps.listDir ?? ((d: string) => { try { return listDir(d); } catch { return undefined; } });
   const now = deps.now ?? (() => Date.now());
+  const realpath = deps.realpath ?? realPathOf;
   let config: FimConfig | undefined;
   let triage: Triage | undefined;
   let storms: StormLimiter | undefined;
@@ -91,7 +95,7 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
     return config;
   };
   const scopeOf = (c: FimConfig): Scope => {
-    const s: Scope = { roots: normaliseRoots(expandRoots(c.paths, lister)), exclude: [...c.exclude] };
+    const s: Scope = { roots: dropAliasedRoots(normaliseRoots(expandRoots(c.paths, lister)), realpath), exclude: [...c.exclude] };
     if (c.include.length > 0) s.include = [...c.include];
     return s;
   };

@@ -125,3 +125,27 @@ export function expandRoots(paths: readonly string[], list: (dir: string) => str
   }
   return [...new Set(out)];
 }
+
+/**
+ * Drops roots that are another root reached through a symlinked parent: on merged-/usr systems
+ * `/lib/systemd/system` is `/usr/lib/systemd/system`, and watching both would record (and report)
+ * every unit twice. A root that is itself a symlink (`/bin` → `usr/bin`) stays: the link is
+ * recorded as such and not followed. `real` resolves a path (undefined when it does not exist).
+ */
+export function dropAliasedRoots(roots: readonly string[], real: (p: string) => string | undefined): string[] {
+  const direct = new Set<string>();
+  const resolved = roots.map((r) => {
+    const parent = dirname(r);
+    const realParent = parent === r ? parent : real(parent);
+    const viaLink = realParent !== undefined && realParent !== parent;
+    const target = viaLink ? join(realParent, r.slice(parent.length + (parent.endsWith(sep) ? 0 : 1))) : r;
+    if (!viaLink) direct.add(r);
+    return { r, target, viaLink };
+  });
+  const out: string[] = [];
+  for (const { r, target, viaLink } of resolved) {
+    if (viaLink && [...direct].some((d) => target === d || isInside(d, target))) continue;
+    out.push(r);
+  }
+  return out;
+}

@@ -8,7 +8,7 @@ import type { Entry } from './entry.js';
 import { eventFields, stormFields, type FimEvent } from './event-fields.js';
 import { changeTimeMs, ignoreFilter, inWindow, maintenanceMatcher } from './policy.js';
 import { pairRenames } from './rename.js';
-import { expandRoots, scopeMatcher } from './scope.js';
+import { dropAliasedRoots, expandRoots, scopeMatcher } from './scope.js';
 import { createStormLimiter, prefixOf, stormMessage } from './storm.js';
 import { createTriage } from './triage.js';
 import { NO_ACCOUNTS } from '../../host/accounts.js';
@@ -171,6 +171,15 @@ describe('scope', () => {
     const bare = scopeMatcher({ roots: ['/srv'], exclude: [], include: ['*.sh'] });
     expect(bare.wants('/srv/a/run.sh', 'file')).toBe(true);
     expect(bare.wants('/srv/a/data.csv', 'file')).toBe(false);
+  });
+
+  it('drops roots reached through a symlinked parent that another root covers (merged /usr), keeps symlink roots', () => {
+    const links: Record<string, string> = { '/lib/systemd': '/usr/lib/systemd', '/opt/app': '/srv/app' };
+    const real = (p: string) => links[p] ?? p;
+    const roots = ['/etc', '/bin', '/usr/bin', '/usr/lib/systemd/system', '/lib/systemd/system', '/opt/app/conf'];
+    expect(dropAliasedRoots(roots, real)).toEqual(['/etc', '/bin', '/usr/bin', '/usr/lib/systemd/system', '/opt/app/conf']);
+    expect(dropAliasedRoots(roots, (p) => p)).toEqual(roots);
+    expect(dropAliasedRoots(['/lib/systemd/system'], real)).toEqual(['/lib/systemd/system']);
   });
 
   it('expands * in watch paths to what exists, in name order', () => {
