@@ -1,0 +1,43 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseFirewallProfiles, parseFirewallRules } from './firewall.js';
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+
+describe('Get-NetFirewallProfile parser (genuine recording, fixtures/README.md)', () => {
+  it('reads the three profiles of a Windows Server 2022, defaults not configured', () => {
+    const { items, malformed } = parseFirewallProfiles(fixture('Get-NetFirewallProfile.ws2022.cnquery.json'));
+    expect(malformed).toBe(0);
+    expect(items).toEqual(['Domain', 'Private', 'Public'].map((name) => ({
+      name, enabled: true, defaultInbound: 'not-configured', defaultOutbound: 'not-configured',
+    })));
+  });
+
+  it('reads numbers and -EnumsAsStrings names alike', () => {
+    const { items } = parseFirewallProfiles('[{"Name":"Public","Enabled":0,"DefaultInboundAction":2,"DefaultOutboundAction":4},'
+      + '{"Name":"Domain","Enabled":"True","DefaultInboundAction":"Block","DefaultOutboundAction":"Allow"}]');
+    expect(items).toEqual([
+      { name: 'Public', enabled: false, defaultInbound: 'allow', defaultOutbound: 'block' },
+      { name: 'Domain', enabled: true, defaultInbound: 'block', defaultOutbound: 'allow' },
+    ]);
+  });
+});
+
+describe('Get-NetFirewallRule parser (genuine recording, fixtures/README.md)', () => {
+  const { items, malformed } = parseFirewallRules(fixture('Get-NetFirewallRule.ws2022.cnquery.json'));
+
+  it('reads every rule', () => {
+    expect(malformed).toBe(0);
+    expect(items).toHaveLength(8);
+  });
+
+  it('maps Enabled, Direction and Action', () => {
+    expect(items.find((r) => r.name === 'RemoteDesktop-UserMode-In-TCP')).toEqual({
+      name: 'RemoteDesktop-UserMode-In-TCP', displayName: 'Remote Desktop - User Mode (TCP-In)', group: 'Remote Desktop',
+      enabled: true, direction: 'inbound', action: 'allow', profiles: 'Domain, Private',
+    });
+    expect(items.find((r) => r.name === 'FPS-ICMP4-ERQ-In')).toMatchObject({ enabled: false, direction: 'inbound' });
+    expect(items.find((r) => r.name === 'CoreNet-DHCP-Out')).toMatchObject({ enabled: true, direction: 'outbound', profiles: 'Any' });
+    expect(items.filter((r) => r.enabled && r.direction === 'inbound').map((r) => r.name)).toEqual(['WINRM-HTTP-In-TCP', 'RemoteDesktop-UserMode-In-TCP']);
+  });
+});

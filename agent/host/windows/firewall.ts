@@ -1,0 +1,88 @@
+/**
+ * Parsers for Windows Defender Firewall state: `Get-NetFirewallProfile | ConvertTo-Json`
+ * (MSFT_NetFirewallProfile) and `Get-NetFirewallRule | Select-Object … | ConvertTo-Json`
+ * (MSFT_NetFirewallRule). Text in, data out, no I/O.
+ *
+ * Enums arrive as numbers (names under PowerShell 7 `-EnumsAsStrings`):
+ * - profile Enabled is a GpoBoolean: 0 False, 1 True, 2 NotConfigured;
+ * - DefaultInboundAction / DefaultOutboundAction / rule Action: 0 NotConfigured, 2 Allow, 4 Block.
+ *   NotConfigured on a profile means Windows' built-in default applies (inbound Block, outbound Allow)
+ *   unless a GPO says otherwise: it is reported as is, not guessed;
+ * - rule Enabled: 1 True, 2 False; Direction: 1 Inbound, 2 Outbound.
+ * Rule addresses and ports live in separate filter objects (Get-NetFirewallPortFilter …), not here.
+ */
+import { psEnum, psGet, psRows, psString } from './powershell-json.js';
+
+const GPO_BOOLEAN = { 0: 'False', 1: 'True', 2: 'NotConfigured' } as const;
+const ACTION = { 0: 'NotConfigured', 2: 'Allow', 4: 'Block' } as const;
+const RULE_ENABLED = { 1: 'True', 2: 'False' } as const;
+const DIRECTION = { 1: 'Inbound', 2: 'Outbound' } as const;
+
+export type FirewallAction = 'allow' | 'block' | 'not-configured';
+
+export interface WindowsFirewallProfile {
+  /** Domain, Private or Public. */
+  name: string;
+  enabled: boolean | 'not-configured';
+  defaultInbound: FirewallAction;
+  defaultOutbound: FirewallAction;
+}
+
+export interface WindowsFirewallRule {
+  name: string;
+  displayName?: string;
+  group?: string;
+  enabled: boolean;
+  direction: 'inbound' | 'outbound';
+  action: FirewallAction;
+  /** As printed: `Any`, `Domain, Private`, … */
+  profiles?: string;
+}
+
+export interface FirewallParse<T> { items: T[]; malformed: number }
+
+function action(value: unknown): FirewallAction | undefined {
+  const a = psEnum(value, ACTION);
+  return a === undefined ? undefined : a === 'NotConfigured' ? 'not-configured' : a === 'Allow' ? 'allow' : 'block';
+}
+
+export function parseFirewallProfiles(text: string): FirewallParse<WindowsFirewallProfile> {
+  const items: WindowsFirewallProfile[] = [];
+  let malformed = 0;
+  for (const row of psRows(text)) {
+    const name = psString(psGet(row, 'Name')) ?? psString(psGet(row, 'Profile'));
+    const enabled = psEnum(psGet(row, 'Enabled'), GPO_BOOLEAN);
+    const defaultInbound = action(psGet(row, 'DefaultInboundAction'));
+    const defaultOutbound = action(psGet(row, 'DefaultOutboundAction'));
+    if (name === undefined || enabled === undefined || defaultInbound === undefined || defaultOutbound === undefined) {
+      malformed++;
+      continue;
+    }
+    items.push({ name, enabled: enabled === 'NotConfigured' ? 'not-configured' : enabled === 'True', defaultInbound, defaultOutbound });
+  }
+  return { items, malformed };
+}
+
+export function parseFirewallRules(text: string): FirewallParse<WindowsFirewallRule> {
+  const items: WindowsFirewallRule[] = [];
+  let malformed = 0;
+  for (const row of psRows(text)) {
+    const name = psString(psGet(row, 'Name'));
+    const enabled = psEnum(psGet(row, 'Enabled'), RULE_ENABLED);
+    const direction = psEnum(psGet(row, 'Direction'), DIRECTION);
+    const act = action(psGet(row, 'Action'));
+    if (name === undefined || enabled === undefined || direction === undefined || act === undefined) {
+      malformed++;
+      continue;
+    }
+    const rule: WindowsFirewallRule = { name, enabled: enabled === 'True', direction: direction === 'Inbound' ? 'inbound' : 'outbound', action: act };
+    const displayName = psString(psGet(row, 'DisplayName'));
+    const group = psString(psGet(row, 'DisplayGroup'));
+    const profiles = psString(psGet(row, 'Profiles')) ?? psString(psGet(row, 'Profile'));
+    if (displayName !== undefined) rule.displayName = displayName;
+    if (group !== undefined) rule.group = group;
+    if (profiles !== undefined) rule.profiles = profiles;
+    items.push(rule);
+  }
+  return { items, malformed };
+}

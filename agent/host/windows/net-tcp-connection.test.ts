@@ -1,0 +1,24 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { parseNetTcpListeners } from './net-tcp-connection.js';
+
+const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
+
+describe('Get-NetTCPConnection parser (genuine recording, fixtures/README.md)', () => {
+  it('reads the full CIM object a Windows Server printed', () => {
+    const { listeners, malformed } = parseNetTcpListeners(fixture('Get-NetTCPConnection-Listen.ws.cnquery.json'));
+    expect(malformed).toBe(0);
+    expect(listeners).toEqual([{ ip: '::', port: 49672, family: 'ipv6', pid: 2136, createdAt: new Date(1666572250000) }]);
+  });
+
+  it('skips connections in other states, accepts state names, counts rows it cannot read', () => {
+    const text = JSON.stringify([
+      { LocalAddress: '10.1.2.3', LocalPort: 50000, State: 5, OwningProcess: 9 },
+      { LocalAddress: '0.0.0.0', LocalPort: 135, State: 'Listen', OwningProcess: 1000 },
+      { LocalAddress: '0.0.0.0', State: 2, OwningProcess: 4 },
+    ]);
+    const r = parseNetTcpListeners(text);
+    expect(r.listeners).toEqual([{ ip: '0.0.0.0', port: 135, family: 'ipv4', pid: 1000 }]);
+    expect(r.malformed).toBe(1);
+  });
+});
