@@ -31,12 +31,14 @@ const phases = [
 ];
 rmSync(out, { recursive: true, force: true });
 
-let passed = 0, failed = 0, skipped = 0;
+let passed = 0, failed = 0, skipped = 0, brokenFiles = 0;
 const contract = new Map();
 for (const { report } of phases) {
   if (!report) continue;
   passed += report.numPassedTests ?? 0;
   failed += report.numFailedTests ?? 0;
+  // A test file that fails to load has no failed tests but is a failure all the same.
+  brokenFiles += (report.testResults ?? []).filter((f) => f.status === 'failed' && !(f.assertionResults ?? []).some((t) => t.status === 'failed')).length;
   skipped += (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0);
   for (const file of report.testResults ?? []) {
     for (const t of file.assertionResults ?? []) {
@@ -52,5 +54,6 @@ for (const { report } of phases) {
 console.log('\nstore contract suite ran against:');
 for (const [name, c] of contract) console.log(`  ${name}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped`);
 const code = phases.some((p) => p.code !== 0 || !p.report) ? 1 : 0;
-console.log(`\n${passed} passed, ${failed} failed, ${skipped} skipped`);
+if (brokenFiles) console.log(`\n${brokenFiles} test file(s) failed to load (counted as failed)`);
+console.log(`\n${passed} passed, ${failed + brokenFiles} failed, ${skipped} skipped`);
 process.exit(code);
