@@ -132,6 +132,19 @@ describe.runIf(linux)('watchPaths on Linux: one inotify watch per directory', ()
     expect([...seen].filter((p) => p !== passwd)).toEqual([]);
   });
 
+  it('watches a root folder again when it is removed and created anew', async () => {
+    const www = join(root, 'www');
+    mkdirSync(join(www, 'site'), { recursive: true });
+    await start([www]);
+    rmSync(www, { recursive: true });
+    await reported(www);
+    mkdirSync(join(www, 'site'), { recursive: true });
+    await reported(www);
+    await new Promise((r) => setTimeout(r, 50));
+    writeFileSync(join(www, 'site', 'shell.php'), '<?php system($_GET[1]);');
+    await reported(join(www, 'site', 'shell.php'));
+  });
+
   it('does not watch or report what is ignored', async () => {
     mkdirSync(join(root, 'skip', 'below'), { recursive: true });
     mkdirSync(join(root, 'keep'));

@@ -7,7 +7,8 @@
  * the entry's name, so a file needs no watch of its own. New directories are watched as they
  * appear (and their entries reported, for what was written before the watch was in place);
  * removed or moved-away ones are let go. A root that is a file is covered by a watch on its parent
- * directory that passes on that name only, so replacing it (`sed -i`, `vipw`) is seen too.
+ * directory that passes on that name only, so replacing it (`sed -i`, `vipw`) is seen too; a root
+ * folder that is removed is looked out for in the same way, and watched again when it returns.
  *
  * chokidar (5.x) did this before and still does on Windows and macOS, where this code is not
  * tested yet. On Linux it cost too much memory for a 70 MB agent: it watches every file, and its
@@ -58,6 +59,7 @@ function dirInode(path: string): number | undefined {
 }
 
 function watchDirectories(paths: readonly string[], opts: WatchOptions): PathWatcher {
+  const roots = new Set(paths);
   const watches = new Map<string, DirWatch>();
   let closed = false;
   let limitReported = false;
@@ -133,10 +135,19 @@ function watchDirectories(paths: readonly string[], opts: WatchOptions): PathWat
     // the directory is what to look at.
     const child = typeof name === 'string' && name.length > 0 ? join(dir, name) : undefined;
     if (w.only) {
-      if (child && w.only.has(basename(child))) opts.onPath(child);
+      if (!child || !w.only.has(basename(child))) return;
+      opts.onPath(child);
+      // A root folder that was not there (or was removed) has appeared.
+      if (roots.has(child) && !watches.has(child) && dirInode(child) !== undefined) addTree(child, true);
       return;
     }
     opts.onPath(dir);
+    // A root folder removed or replaced: its watch is dead; its parent looks out for it again.
+    if (roots.has(dir) && dirInode(dir) !== w.ino) {
+      releaseTree(dir);
+      watchName(dir);
+      return;
+    }
     if (!child || opts.ignored(child)) return;
     opts.onPath(child);
     // Any event can mean a directory came or went (create, move in, move out, delete, replace).
@@ -147,18 +158,20 @@ function watchDirectories(paths: readonly string[], opts: WatchOptions): PathWat
     if (ino !== undefined && (!watches.has(child) || watches.get(child)!.only)) addTree(child, true);
   };
 
+  /** Watches the parent of `path` for that name only (unless the parent is watched whole). */
+  const watchName = (path: string): void => {
+    const parent = dirname(path);
+    const w = watches.get(parent);
+    if (w && !w.only) return;
+    if (w?.only) w.only.add(basename(path));
+    else open(parent, new Set([basename(path)]));
+  };
+
   for (const root of paths) {
     if (closed) break;
-    if (dirInode(root) !== undefined) {
-      addTree(root, false);
-      continue;
-    }
-    // A file (or symlink, or not there yet): its parent's events, for its name only.
-    const parent = dirname(root);
-    const w = watches.get(parent);
-    if (w && !w.only) continue;
-    if (w?.only) w.only.add(basename(root));
-    else open(parent, new Set([basename(root)]));
+    // A folder: watched whole. A file (or symlink, or not there yet): through its parent, by name.
+    if (dirInode(root) !== undefined) addTree(root, false);
+    else watchName(root);
   }
 
   return {
@@ -170,8 +183,11 @@ function watchDirectories(paths: readonly string[], opts: WatchOptions): PathWat
   };
 }
 
-/** Windows and macOS: chokidar as before (one watch per file), until the code above is tested there. */
-function watchWithChokidar(paths: readonly string[], opts: WatchOptions): PathWatcher {
+/**
+ * Windows and macOS: chokidar as before (one watch per file), until the code above is tested there.
+ * Also the benchmark's reference on Linux.
+ */
+export function watchWithChokidar(paths: readonly string[], opts: WatchOptions): PathWatcher {
   const watcher = chokidarWatch([...paths], {
     ignoreInitial: true,
     followSymlinks: false,

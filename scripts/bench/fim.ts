@@ -11,11 +11,17 @@
  *    tools). Our hashes are checked against sha256sum's output, file by file.
  * 2. Real time: 1,000 files changed in a burst under a running check; every change must be
  *    reported, and the delay from each write to its finding at the check's emit is measured.
+ * 3. At rest: a child process runs the check as the agent does (start(): baseline, then real-time
+ *    watching) over 10,000 files in 200 folders, lets it settle, then idles 30 s: RSS at the end,
+ *    CPU (all threads) over the idle window, and the inotify watches it holds; once with our
+ *    watcher and once with chokidar 5's (the reference, one watch per file) in its place.
  *
- * The child mode (`node fim.js --child baseline <stateDir> <path>…`) is how step 1 runs ours.
+ * The child modes (`node fim.js --child baseline <stateDir> <path>…`, `--child rest <stateDir>
+ * <root> <idleMs>`) are how steps 1 and 3 run ours; `node fim.js --at-rest` runs step 3 alone.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -24,10 +30,17 @@ import { logger } from '../../common/logger.js';
 import type { CheckContext, Observation } from '../../agent/checks/check.js';
 import { BASELINE_FILE, parseBaseline } from '../../agent/checks/fim/baseline.js';
 import { createFimCheck } from '../../agent/checks/fim/index.js';
+import { inotifyWatchedInodes, watchPaths, watchWithChokidar } from '../../agent/host/watch.js';
 
 const PATHS = ['/usr/share', '/usr/bin'];
 const ROUNDS = 3;
 const BURST = 1_000;
+const REST_DIRS = 200;
+const REST_FILES = 10_000;
+const REST_IDLE_MS = 30_000;
+/** After start() returns: idle hash workers stop after 5 s; the window starts once they have. */
+const REST_SETTLE_MS = 8_000;
+const REST_BUDGET = { rssMb: 70, cpuPct: 1 };
 
 interface ChildReport { ms: number; entries: number; maxRssKb: number; threads: number; lagMaxMs: number; lagP99Ms: number }
 interface Run { ms: number; rssKb: number }
@@ -53,6 +66,63 @@ async function childBaseline(stateDir: string, paths: string[]): Promise<void> {
   };
   process.stdout.write(`${JSON.stringify(report)}\n`);
 }
+
+/** `ours`: the check as shipped; `chokidar`: the same check on chokidar 5's watcher (one watch per file), the reference. */
+type RestWatcher = 'ours' | 'chokidar';
+interface RestReport { watcher: RestWatcher; files: number; dirs: number; watches: number; rssKb: number; cpuPct: number; heapMb: number; idleMs: number; startMs: number }
+
+/** Child: the check running as the agent runs it, measured at rest. */
+async function childRest(stateDir: string, root: string, idleMs: number, watcher: RestWatcher): Promise<void> {
+  const check = createFimCheck({ packages: async () => undefined, watch: watcher === 'chokidar' ? watchWithChokidar : watchPaths });
+  check.init({ paths: [root] });
+  const ctx: CheckContext = { log: logger('bench', { check: 'fim' }), stateDir, emit: async () => undefined };
+  const t0 = performance.now();
+  await check.start!(ctx);
+  const startMs = performance.now() - t0;
+  await sleep(REST_SETTLE_MS);
+  const cpu0 = process.cpuUsage();
+  const w0 = performance.now();
+  await sleep(idleMs);
+  const cpu = process.cpuUsage(cpu0);
+  const wall = performance.now() - w0;
+  const mem = process.memoryUsage();
+  const report: RestReport = {
+    watcher, files: 0, dirs: 0, watches: inotifyWatchedInodes().length, rssKb: Math.round(mem.rss / 1024),
+    cpuPct: ((cpu.user + cpu.system) / 1000 / wall) * 100, heapMb: mem.heapUsed / 2 ** 20, idleMs: wall, startMs,
+  };
+  await check.stop!();
+  process.stdout.write(`${JSON.stringify(report)}\n`);
+}
+
+/** 10,000 files in 200 folders (two levels: 20 × 10), watched by a fresh agent-like process, then left alone. */
+export function atRest(watcher: RestWatcher, idleMs = REST_IDLE_MS): RestReport {
+  const root = mkdtempSync(join(tmpdir(), 'cg-bench-fim-rest-'));
+  const stateDir = mkdtempSync(join(tmpdir(), 'cg-bench-fim-rest-state-'));
+  try {
+    let dirs = 1; // the root
+    for (let a = 0; a < REST_DIRS / 10; a++) {
+      for (let b = 0; b < 10; b++) {
+        const dir = join(root, `a${a}`, `b${b}`);
+        if (b === 0) dirs++; // the parent a<n>
+        mkdirSync(dir, { recursive: true });
+        dirs++;
+        for (let f = 0; f < REST_FILES / REST_DIRS; f++) writeFileSync(join(dir, `f${f}.conf`), `setting_${a}_${b}_${f} = ${f}\n`);
+      }
+    }
+    const self = fileURLToPath(import.meta.url);
+    const out = execFileSync(process.execPath, [self, '--child', 'rest', stateDir, root, String(idleMs), watcher], { encoding: 'utf8', env: { ...process.env, CANHGAC_LOG_LEVEL: 'error' } });
+    const r = JSON.parse(out.trim().split('\n').at(-1)!) as RestReport;
+    return { ...r, files: REST_FILES, dirs };
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+    rmSync(stateDir, { recursive: true, force: true });
+  }
+}
+
+const withinBudget = (r: RestReport): boolean => r.rssKb / 1024 <= REST_BUDGET.rssMb && r.cpuPct <= REST_BUDGET.cpuPct;
+
+const restLine = (r: RestReport): string =>
+  `at rest (${r.watcher}): ${r.files.toLocaleString('en-US')} files, ${r.dirs} folders, ${r.watches.toLocaleString('en-US')} inotify watches, RSS ${Math.round(r.rssKb / 1024)} MB (budget ${REST_BUDGET.rssMb}), CPU ${r.cpuPct.toFixed(2)} % of a core over ${(r.idleMs / 1000).toFixed(0)} s (budget ${REST_BUDGET.cpuPct} %), heap ${r.heapMb.toFixed(0)} MB, start ${(r.startMs / 1000).toFixed(2)} s`;
 
 function ours(stateDir: string): ChildReport {
   rmSync(join(stateDir, BASELINE_FILE), { force: true });
@@ -181,6 +251,11 @@ export async function benchFim(machine: string): Promise<FimBench> {
     const aideAll = aide(work, '100%');
     console.log('  real time: 1,000 files changed in a burst…');
     const rt = await realtime();
+    console.log(`  at rest: ${REST_FILES.toLocaleString('en-US')} files watched, ${REST_IDLE_MS / 1000} s idle, chokidar then ours…`);
+    const restRef = atRest('chokidar');
+    console.log(`  ${restLine(restRef)}`);
+    const rest = atRest('ours');
+    console.log(`  ${restLine(rest)}`);
 
     const ourMs = median(oursRuns.map((o) => o.ms));
     const ourRss = Math.max(...oursRuns.map((o) => o.maxRssKb));
@@ -214,7 +289,23 @@ write them; delay from each write to its finding at the check's emit (debounce 5
 |---|---|---|---|---|
 | ${rt.reported} / ${BURST} | ${rt.p50.toFixed(0)} | ${rt.p95.toFixed(0)} | ${rt.max.toFixed(0)} | ${rt.total.toFixed(0)} |
 
-Reproduce: \`npm run bench -- fim\` (needs \`aide\`: \`apt-get install -y aide\`).`;
+## FIM at rest: ${REST_FILES.toLocaleString('en-US')} files in ${REST_DIRS} folders, watched
+
+A fresh process runs the check as the agent does (\`start()\`: baseline, then real-time watching),
+waits ${REST_SETTLE_MS / 1000} s for the hash workers to stop, then idles ${(rest.idleMs / 1000).toFixed(0)} s: RSS at the end, CPU of all
+threads over the idle window, inotify watches from \`/proc/<pid>/fdinfo\`. Reference: the same
+check with chokidar 5 (one watch per file) as its watcher, measured in the same run. The tree:
+${REST_DIRS} folders of ${REST_FILES / REST_DIRS} files in ${REST_DIRS / 10} parent folders under the root (${rest.dirs} folders in all).
+
+| watcher | inotify watches | RSS MB | CPU % of a core | heap MB |
+|---|---|---|---|---|
+| ours: one \`fs.watch\` per folder | ${rest.watches.toLocaleString('en-US')} | ${Math.round(rest.rssKb / 1024)} | ${rest.cpuPct.toFixed(2)} | ${rest.heapMb.toFixed(0)} |
+| chokidar 5 (reference; still used on Windows and macOS) | ${restRef.watches.toLocaleString('en-US')} | ${Math.round(restRef.rssKb / 1024)} | ${restRef.cpuPct.toFixed(2)} | ${restRef.heapMb.toFixed(0)} |
+
+Budget (DESIGN.md §7): RSS ≤ ${REST_BUDGET.rssMb} MB, CPU ≤ ${REST_BUDGET.cpuPct} % of a core — ${withinBudget(rest) ? 'within' : '**over**'}. Ours / chokidar RSS: ${(rest.rssKb / restRef.rssKb).toFixed(2)}.
+
+Reproduce: \`npm run bench -- fim\` (needs \`aide\`: \`apt-get install -y aide\`); the at-rest part
+alone: \`npm run build && node dist/scripts/bench/fim.js --at-rest\`.`;
     if (rt.reported !== BURST) throw new Error(`real time: only ${rt.reported} of ${BURST} changes were reported`);
     return { body, ratio };
   } finally {
@@ -222,8 +313,10 @@ Reproduce: \`npm run bench -- fim\` (needs \`aide\`: \`apt-get install -y aide\`
   }
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href && process.argv[2] === '--child') {
-  const [, , , mode, stateDir, ...paths] = process.argv;
-  if (mode !== 'baseline' || !stateDir) throw new Error('usage: fim.js --child baseline <stateDir> <path>…');
-  await childBaseline(stateDir, paths);
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const [, , flag, mode, stateDir, ...rest] = process.argv;
+  if (flag === '--at-rest') for (const w of ['chokidar', 'ours'] as const) console.log(restLine(atRest(w, mode ? Number(mode) : REST_IDLE_MS)));
+  else if (flag === '--child' && mode === 'baseline' && stateDir) await childBaseline(stateDir, rest);
+  else if (flag === '--child' && mode === 'rest' && stateDir && rest[0]) await childRest(stateDir, rest[0], Number(rest[1] ?? REST_IDLE_MS), rest[2] === 'chokidar' ? 'chokidar' : 'ours');
+  else throw new Error('usage: fim.js --at-rest [idleMs] | --child baseline <stateDir> <path>… | --child rest <stateDir> <root> <idleMs> <ours|chokidar>');
 }

@@ -18,7 +18,7 @@ import { listDir } from '../../host/files.js';
 import { createHashPool, type HashPool } from '../../host/hash-pool.js';
 import { realPathOf } from '../../host/paths.js';
 import { detectPackageOracle, type PackageOracle } from '../../host/package-changes.js';
-import { watchPaths, type PathWatcher } from '../../host/watch.js';
+import { watchPaths, type PathWatcher, type WatchOptions } from '../../host/watch.js';
 import { parseCheckConfig } from '../parse-config.js';
 import { loadBaseline, saveBaseline, type Baseline } from './baseline.js';
 import { fimConfig, type FimConfig } from './config.js';
@@ -48,6 +48,8 @@ export interface FimDeps {
   now: () => number;
   /** Observes every batch of fim events as it is handed to ctx.emit (the benchmark's stopwatch). */
   onEmit?: (events: Observation[]) => void;
+  /** Real-time watching (the benchmark swaps in chokidar as its reference). */
+  watch: (paths: readonly string[], opts: WatchOptions) => PathWatcher;
 }
 
 interface Pending {
@@ -65,6 +67,7 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
   const lister = deps.listDir ?? ((d: string) => { try { return listDir(d); } catch { return undefined; } });
   const now = deps.now ?? (() => Date.now());
   const realpath = deps.realpath ?? realPathOf;
+  const watchWith = deps.watch ?? watchPaths;
   let config: FimConfig | undefined;
   let triage: Triage | undefined;
   let storms: StormLimiter | undefined;
@@ -489,7 +492,7 @@ export function createFimCheck(deps: Partial<FimDeps> = {}): Check {
       if (notes.length > 0) await ctx.emit(notes);
       const scope = baseline?.scope ?? scopeOf(c);
       const matcher = matcherFor(scope, ctx);
-      watcher = watchPaths(scope.roots, {
+      watcher = watchWith(scope.roots, {
         ignored: (p) => matcher.excludedSelf(p),
         onPath: (p) => onPath(p, ctx, c.debounce_ms),
         onError: (e) => {
