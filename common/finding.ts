@@ -4,7 +4,7 @@
  * documents handed to people and search engines are nested (`{"host":{"name":…}}`).
  */
 export const FINDING_KINDS = [
-  'host', 'package', 'update', 'vulnerability', 'listener', 'firewall', 'fim', 'sca', 'health', 'gap',
+  'host', 'package', 'update', 'vulnerability', 'listener', 'firewall', 'fim', 'sca', 'health', 'gap', 'change',
 ] as const;
 export type FindingKind = (typeof FINDING_KINDS)[number];
 
@@ -14,6 +14,8 @@ export type Family = 'state' | 'event';
 export const KIND_FAMILY: Record<FindingKind, Family> = {
   host: 'state', package: 'state', update: 'state', vulnerability: 'state', listener: 'state',
   firewall: 'state', sca: 'state', fim: 'event', health: 'event', gap: 'event',
+  /** Derived by the collector from state snapshots: listener-added, package-removed, … */
+  change: 'event',
 };
 
 export type FieldValue = string | number | boolean | string[];

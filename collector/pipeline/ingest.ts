@@ -8,6 +8,7 @@ import { KIND_FAMILY, type FindingRecord } from '../../common/finding.js';
 import type { Logger } from '../../common/logger.js';
 import type { WireFinding } from '../../proto/convert.js';
 import type { AlertUpsert, Store } from '../store/types.js';
+import { changeTracker } from './changes.js';
 import { validateFinding } from './validate.js';
 
 export interface AgentIdentity { id: string; hostName: string }
@@ -35,6 +36,18 @@ export interface PipelineDeps {
 
 export function buildPipeline(deps: PipelineDeps): Pipeline {
   const { store, log } = deps;
+  const changes = changeTracker(store);
+  const evaluateAll = (records: FindingRecord[]): AlertUpsert[] => {
+    const alerts: AlertUpsert[] = [];
+    for (const r of records) {
+      try {
+        alerts.push(...deps.evaluate(r));
+      } catch (e) {
+        log.error('rule evaluation failed', { 'finding.id': r.id, error: (e as Error).message });
+      }
+    }
+    return alerts;
+  };
   return {
     async ingest(agent, batch) {
       const receivedAt = new Date().toISOString();
@@ -69,17 +82,20 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
       const fresh = records.filter((r) => !known.has(r.id));
       // Only a snapshot's closing item that is new closes it: a replay must not close an old snapshot again.
       const closed = fresh.flatMap((r) => { const c = closers.get(r.id); return c ? [c] : []; });
-      const alerts: AlertUpsert[] = [];
-      for (const r of fresh) {
-        try {
-          alerts.push(...deps.evaluate(r));
-        } catch (e) {
-          log.error('rule evaluation failed', { 'finding.id': r.id, error: (e as Error).message });
-        }
-      }
+      await changes.observe(fresh);
+      const alerts = evaluateAll(fresh);
       const result = await store.commit({
         agentId: agent.id, findings: fresh, closedSnapshots: closed, alerts, upToSeq: maxSeq, lastSeen: receivedAt,
       });
+      // Change events derived from the snapshots this batch closed (listener-added, package-removed, …).
+      const derived = changes.derive(agent.id, closed, result.removed, receivedAt);
+      if (derived.length) {
+        const more = await store.commit({
+          agentId: agent.id, findings: derived, closedSnapshots: [], alerts: evaluateAll(derived), upToSeq: maxSeq, lastSeen: receivedAt,
+        });
+        result.alertsCreated += more.alertsCreated;
+        result.alertsFolded += more.alertsFolded;
+      }
       const out: IngestResult = {
         upToSeq: maxSeq, stored: fresh.length, duplicates: records.length - fresh.length, rejected,
         alerts: result.alertsCreated + result.alertsFolded,

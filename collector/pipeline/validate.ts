@@ -6,8 +6,8 @@ import { FINDING_KINDS, KIND_FAMILY, LIMITS, type Finding, type FindingKind } fr
 import { fromWire, type WireFinding } from '../../proto/convert.js';
 
 const KINDS = new Set<string>(FINDING_KINDS);
-/** Kinds an agent may send; `vulnerability` is derived on the collector. */
-const AGENT_KINDS = new Set<string>(FINDING_KINDS.filter((k) => k !== 'vulnerability'));
+/** Kinds an agent may send; `vulnerability` and `change` are derived on the collector. */
+const AGENT_KINDS = new Set<string>(FINDING_KINDS.filter((k) => k !== 'vulnerability' && k !== 'change'));
 const ID_RE = /^[A-Za-z0-9._:-]{8,128}$/;
 const FIELD_RE = /^[@A-Za-z_][A-Za-z0-9_.@-]{0,127}$/;
 
