@@ -12,7 +12,7 @@ import { agentStreamService } from '../proto/index.js';
 import { channelOptions } from '../agent/transport/enroll.js';
 import { generateKeyPair, privateKeyToPem, certToPem, SIGN_ALG, x509 } from '../common/x509.js';
 import {
-  AGENT, cleanup, createToken, run, start, startCollector, tempDir, until, writeCollectorConfig, writeFimOnlyAgentConfig, type Service,
+  AGENT, CANHGAC, cleanup, createToken, run, start, startCollector, tempDir, until, writeCollectorConfig, writeFimOnlyAgentConfig, type Service,
 } from './helpers.js';
 
 async function withStore<T>(dataDir: string, fn: (s: Store) => Promise<T>): Promise<T> {
@@ -172,4 +172,21 @@ describe('end to end: enrollment, streaming, alerts', () => {
     expect(seqs[0]).toBe(1);
     expect(seqs[seqs.length - 1]).toBe(seqs.length);
   }, 120_000);
+
+  it('revokes an agent: it is refused from its next connection, and the audit trail says who and why', async () => {
+    const id = JSON.parse(readFileSync(join(agentDir, 'identity', 'agent.json'), 'utf8')).agent_id as string;
+    const noReason = run(CANHGAC, ['agents', 'revoke', id, '--data-dir', dataDir]);
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr).toMatch(/--reason/);
+    const r = run(CANHGAC, ['agents', 'revoke', id, '--data-dir', dataDir, '--reason', 'laptop reported stolen']);
+    expect(r.code).toBe(0);
+    await agent?.stop();
+    agent = start(AGENT, ['run', '--data-dir', agentDir, '--collector', `127.0.0.1:${collector.port}`]);
+    const refused = await agent.waitFor(/collector refused this agent.*"reason":"([^"]*)"/, 30_000);
+    expect(refused[1]).toMatch(/revoked/);
+    const audit = await withStore(dataDir, (s) => s.listAudit({ limit: 100 }));
+    expect(audit.find((a) => a.action === 'agent.revoke')).toMatchObject({ target: `agent:${id}`, to: 'revoked', reason: 'laptop reported stolen' });
+    expect(audit.filter((a) => a.action === 'token.create').length).toBeGreaterThan(0);
+    expect(JSON.stringify(audit)).not.toMatch(/cgt_/);
+  });
 });

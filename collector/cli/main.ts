@@ -2,13 +2,14 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { userInfo } from 'node:os';
 import { parse, parseDuration } from '../../common/args.js';
 import { loadYamlConfig, parseYamlConfig } from '../../common/config.js';
 import { CanhGacError, describeError } from '../../common/errors.js';
 import { FINDING_KINDS, type FindingKind } from '../../common/finding.js';
 import { buildCollector, resolveProgramPath } from '../app.js';
 import { collectorConfigSchema, type CollectorConfig } from '../config.js';
-import { openPki } from '../grpc/pki.js';
+import { caFingerprint } from '../grpc/pki.js';
 import { hashToken } from '../grpc/server.js';
 import { loadRules } from '../rules.js';
 import { openStore } from '../store/index.js';
@@ -24,6 +25,7 @@ const USAGE = `canhgac <command> [options]   (every command takes --data-dir DIR
   alerts list [--severity S]… [--status S]… [--host NAME] [--limit N] [--json]
   findings list --kind KIND [--host NAME] [--limit N] [--json]      kinds: ${FINDING_KINDS.join(', ')}
   agents list [--json]
+  agents revoke AGENT_ID --reason TEXT
   feed import FILE [--trust-key KEY.pub]… [--json]     verify a signed vulnerability feed bundle and make it active
   feed status [--json]                                the active feed, its age and sources, the trusted keys
   feed trust add KEY.pub [--name NAME] | feed trust list`;
@@ -66,6 +68,11 @@ function pick<T extends string>(vals: string[] | undefined, allowed: readonly T[
     if (!allowed.includes(v as T)) throw new CanhGacError('USAGE', `${JSON.stringify(v)} is not one of ${allowed.join(', ')}`, { where: opt });
   }
   return out as T[];
+}
+
+/** Who is acting, for the audit trail: the person behind sudo, else the login user. */
+function actor(): string {
+  try { return process.env.SUDO_USER ?? userInfo().username; } catch { return process.env.USER ?? 'unknown'; }
 }
 
 const common = { 'data-dir': { type: 'string' as const }, json: { type: 'boolean' as const } };
@@ -117,14 +124,17 @@ export async function main(argv: string[]): Promise<void> {
         const ttl = parseDuration(values.ttl ?? '24h', '--ttl');
         const uses = values.uses === undefined ? 1 : values.uses === 'unlimited' ? null : Number(values.uses);
         if (uses !== null && (!Number.isInteger(uses) || uses < 1)) throw new CanhGacError('USAGE', '--uses must be a positive integer or "unlimited"', { where: '--uses' });
-        const pki = await openPki(dataDir);
+        const pki = { caFingerprint: await caFingerprint(dataDir) };
         const secret = `cgt_${randomBytes(24).toString('base64url')}`;
         const now = new Date();
         const id = randomUUID();
-        await withStore(dataDir, (s) => s.createToken({
-          id, hash: hashToken(secret), group: values.group ?? 'default', createdAt: now.toISOString(),
-          expiresAt: new Date(now.getTime() + ttl).toISOString(), usesLeft: uses, createdBy: process.env.SUDO_USER ?? process.env.USER ?? 'unknown',
-        }));
+        const group = values.group ?? 'default';
+        const expiresAt = new Date(now.getTime() + ttl).toISOString();
+        await withStore(dataDir, async (s) => {
+          await s.createToken({ id, hash: hashToken(secret), group, createdAt: now.toISOString(), expiresAt, usesLeft: uses, createdBy: actor() });
+          // Every change made by a person is in the audit trail (never the token itself).
+          await s.appendAudit({ at: now.toISOString(), actor: actor(), action: 'token.create', target: `token:${id}`, from: '', to: `group ${group}, uses ${uses ?? 'unlimited'}, expires ${expiresAt}`, reason: '' });
+        });
         if (values.json) console.log(JSON.stringify({ token: secret, id, expires_at: new Date(now.getTime() + ttl).toISOString(), uses, ca_fingerprint: pki.caFingerprint }));
         else {
           console.log(secret);
@@ -179,6 +189,20 @@ export async function main(argv: string[]): Promise<void> {
         throw new CanhGacError('USAGE', 'unknown feed command', { hint: USAGE });
       }
       case 'agents': {
+        if (sub === 'revoke') {
+          const { values, positionals } = parse(rest, { ...common, reason: { type: 'string' } }, USAGE);
+          const agentId = positionals[0];
+          if (!agentId) throw new CanhGacError('USAGE', 'which agent? give its id', { hint: 'canhgac agents revoke AGENT_ID --reason "…"' });
+          if (!values.reason) throw new CanhGacError('USAGE', '--reason is required: the audit trail records why', { where: '--reason' });
+          await withStore(resolve(values['data-dir'] ?? defaultDataDir()), async (s) => {
+            const a = await s.getAgent(agentId);
+            if (!a) throw new CanhGacError('STORE_NOT_FOUND', `no agent ${agentId}`, { hint: 'see canhgac agents list' });
+            await s.upsertAgent({ ...a, status: 'revoked' });
+            await s.appendAudit({ at: new Date().toISOString(), actor: actor(), action: 'agent.revoke', target: `agent:${agentId}`, from: a.status, to: 'revoked', reason: values.reason! });
+          });
+          console.log(`agent ${agentId} revoked: its certificate is refused from its next connection`);
+          return;
+        }
         if (sub !== 'list') throw new CanhGacError('USAGE', 'unknown agents command', { hint: USAGE });
         const { values } = parse(rest, common, USAGE);
         const agents = await withStore(resolve(values['data-dir'] ?? defaultDataDir()), (s) => s.listAgents());

@@ -43,6 +43,13 @@ function checkMode(path: string): void {
   }
 }
 
+/** The CA fingerprint, creating the CA if this is the first start (without issuing a server certificate). */
+export async function caFingerprint(dataDir: string): Promise<string> {
+  const caCertPath = join(dataDir, 'pki', 'ca.crt');
+  if (existsSync(caCertPath)) return fingerprint(new x509.X509Certificate(readFileSync(caCertPath, 'utf8')).rawData);
+  return (await openPki(dataDir)).caFingerprint;
+}
+
 export async function openPki(dataDir: string, serverNames: string[] = []): Promise<Pki> {
   const dir = join(dataDir, 'pki');
   mkdirSync(dir, { recursive: true, mode: 0o700 });
