@@ -6,6 +6,8 @@
 import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { AgentCodes, AgentError } from '../errors.js';
+import { LSOF_LISTEN_ARGS } from './darwin/lsof.js';
+import { POWERSHELL_ARGV, POWERSHELL_PATH } from './windows/queries.js';
 
 export interface CommandSpec {
   /** Absolute paths to try, in order (distributions put some tools in /usr/sbin, some in /usr/bin). */
@@ -13,9 +15,23 @@ export interface CommandSpec {
   readonly timeoutMs: number;
   /** Bytes of stdout (and, separately, stderr) after which the command is killed. */
   readonly maxBytes: number;
+  /**
+   * When set, the only argument lists the command runs with (exact match): for programs that would
+   * run anything they are given (a script host), so the caller picks a fixed query, never its text.
+   */
+  readonly argv?: readonly (readonly string[])[];
+  /** Variables added to COMMAND_ENV for this command. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const MiB = 1024 * 1024;
+
+/** What Windows programs need to start (Winsock, .NET and CIM look up SystemRoot); no user data. */
+const WINDOWS_ENV: Readonly<Record<string, string>> = {
+  SystemRoot: 'C:\\Windows',
+  windir: 'C:\\Windows',
+  PATH: 'C:\\Windows\\System32;C:\\Windows;C:\\Windows\\System32\\WindowsPowerShell\\v1.0',
+};
 
 /** The allowlist. Adding a command here is a security decision: say why in the commit. */
 export const COMMANDS = {
@@ -53,6 +69,14 @@ export const COMMANDS = {
   auditpol: { paths: ['C:\\Windows\\System32\\auditpol.exe'], timeoutMs: 15_000, maxBytes: 4 * MiB },
   /** macOS: `system_profiler -nospawn -xml SPApplicationsDataType -detailLevel full`, the application inventory (read-only report). */
   system_profiler: { paths: ['/usr/sbin/system_profiler'], timeoutMs: 180_000, maxBytes: 64 * MiB },
+  /** macOS: `lsof -nP -iTCP -sTCP:LISTEN -iUDP` only (listening TCP and bound UDP sockets with their processes). */
+  lsof: { paths: ['/usr/sbin/lsof'], timeoutMs: 30_000, maxBytes: 16 * MiB, argv: [LSOF_LISTEN_ARGS] },
+  /**
+   * Windows PowerShell, only with one of the fixed read-only queries of agent/host/windows/queries.ts
+   * (`-NoProfile -NonInteractive -ExecutionPolicy Bypass -OutputFormat Text -Command <query>`): it is
+   * a script host, so the allowlist pins its whole argument list, never a caller's text.
+   */
+  powershell: { paths: [POWERSHELL_PATH], timeoutMs: 120_000, maxBytes: 64 * MiB, argv: POWERSHELL_ARGV, env: WINDOWS_ENV },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandId = keyof typeof COMMANDS;
@@ -121,6 +145,11 @@ export function createRunner<Id extends string>(table: Readonly<Record<Id, Comma
         hint: 'only the commands listed in agent/host/run.ts can run',
       });
     }
+    if (spec.argv && !spec.argv.some((allowed) => allowed.length === args.length && allowed.every((a, i) => a === args[i]))) {
+      throw new AgentError(AgentCodes.HOST_COMMAND_UNKNOWN, `command "${id}" may only run with the fixed argument lists of the allowlist`, {
+        hint: 'name one of the fixed queries (agent/host/windows/queries.ts), never pass script text',
+      });
+    }
     const path = await firstExecutable(spec.paths);
     if (!path) {
       throw new AgentError(AgentCodes.HOST_COMMAND_MISSING, `command "${id}" is not installed (looked for ${spec.paths.join(', ')})`, {
@@ -133,7 +162,7 @@ export function createRunner<Id extends string>(table: Readonly<Record<Id, Comma
       execFile(
         path,
         [...args],
-        { env: { ...COMMAND_ENV }, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: spec.maxBytes, encoding: 'utf8', windowsHide: true },
+        { env: { ...COMMAND_ENV, ...spec.env }, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: spec.maxBytes, encoding: 'utf8', windowsHide: true },
         (err, stdout, stderr) => {
           const durationMs = performance.now() - started;
           if (!err) {

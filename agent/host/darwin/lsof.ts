@@ -10,6 +10,13 @@
  * same DEVICE: they are merged.
  */
 
+/**
+ * The one argument list the allowlist lets lsof run with: no name or port lookups (-nP), listening
+ * TCP sockets and every UDP socket (connected ones are skipped by the parser). lsof exits 1 when it
+ * finds nothing.
+ */
+export const LSOF_LISTEN_ARGS: readonly string[] = ['-nP', '-iTCP', '-sTCP:LISTEN', '-iUDP'];
+
 export interface LsofProcess { name: string; pid: number; fd: string; user: string }
 
 export interface LsofSocket {

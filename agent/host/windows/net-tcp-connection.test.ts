@@ -21,4 +21,19 @@ describe('Get-NetTCPConnection parser (genuine recording, fixtures/README.md)', 
     expect(r.listeners).toEqual([{ ip: '0.0.0.0', port: 135, family: 'ipv4', pid: 1000 }]);
     expect(r.malformed).toBe(1);
   });
+
+  it('reads the process and services the agent query adds (not in the recording: unit-tested only)', () => {
+    const text = JSON.stringify([
+      { LocalAddress: '0.0.0.0', LocalPort: 135, State: 2, OwningProcess: 1000, ProcessName: 'svchost', Path: 'C:\\Windows\\system32\\svchost.exe', Services: 'RpcSs' },
+      { LocalAddress: '::', LocalPort: 49664, State: 2, OwningProcess: 700, ProcessName: 'lsass', Path: null, Services: ['SamSs', 'KeyIso', 'SamSs'] },
+      { LocalAddress: '0.0.0.0', LocalPort: 445, State: 2, OwningProcess: 4, ProcessName: 'System', Path: null, Services: null },
+    ]);
+    const r = parseNetTcpListeners(text);
+    expect(r.malformed).toBe(0);
+    expect(r.listeners.map((l) => [l.processName, l.executable, l.services])).toEqual([
+      ['svchost', 'C:\\Windows\\system32\\svchost.exe', ['RpcSs']],
+      ['lsass', undefined, ['KeyIso', 'SamSs']],
+      ['System', undefined, undefined],
+    ]);
+  });
 });

@@ -6,8 +6,11 @@
  * Read: LocalAddress, LocalPort, OwningProcess, State (an enum: 2 = Listen; the name under
  * `-EnumsAsStrings`), CreationTime (`/Date(ms)/`). Rows in any other state are skipped, so the full
  * `Get-NetTCPConnection` output may be given too. `::` and `0.0.0.0` are the wildcard addresses;
- * Windows lists a dual-stack listener twice, once per family. There is no process name here: it
- * comes from Get-Process by OwningProcess.
+ * Windows lists a dual-stack listener twice, once per family. Get-NetTCPConnection has no process
+ * name: the agent's query (queries.ts, `tcp-listeners`) adds ProcessName and Path from Get-Process and
+ * Services (the Win32_Service names hosted by the process: null, one string, or an array) as
+ * calculated properties; they are read when present. The recording in fixtures/ is of the bare
+ * cmdlet, so those three are covered by unit tests only.
  */
 import { psDate, psEnum, psGet, psInt, psRows, psString } from './powershell-json.js';
 
@@ -24,6 +27,17 @@ export interface WindowsTcpListener {
   pid: number;
   /** When the socket was created, if PowerShell printed it. */
   createdAt?: Date;
+  /** Get-Process ProcessName (no `.exe`). */
+  processName?: string;
+  /** Get-Process Path (absent when the agent may not open the process, or for System/Idle). */
+  executable?: string;
+  /** Windows services running in the owning process, sorted. */
+  services?: string[];
+}
+
+function names(value: unknown): string[] {
+  const list = Array.isArray(value) ? value : [value];
+  return [...new Set(list.map(psString).filter((v): v is string => v !== undefined))].sort();
 }
 
 export interface NetTcpParse { listeners: WindowsTcpListener[]; malformed: number }
@@ -42,7 +56,15 @@ export function parseNetTcpListeners(text: string): NetTcpParse {
       continue;
     }
     const createdAt = psDate(psGet(row, 'CreationTime'));
-    listeners.push({ ip, port, family: ip.includes(':') ? 'ipv6' : 'ipv4', pid, ...(createdAt ? { createdAt } : {}) });
+    const l: WindowsTcpListener = { ip, port, family: ip.includes(':') ? 'ipv6' : 'ipv4', pid };
+    if (createdAt) l.createdAt = createdAt;
+    const processName = psString(psGet(row, 'ProcessName'));
+    const executable = psString(psGet(row, 'Path'));
+    const services = names(psGet(row, 'Services'));
+    if (processName !== undefined) l.processName = processName;
+    if (executable !== undefined) l.executable = executable;
+    if (services.length > 0) l.services = services;
+    listeners.push(l);
   }
   return { listeners, malformed };
 }

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { isCanhGacError } from '../../../common/errors.js';
+import { COMMANDS, createRunner } from '../run.js';
+import { POWERSHELL_ARGV, POWERSHELL_PATH, POWERSHELL_QUERIES, powershellArgs, powershellScript, type PowerShellQueryId } from './queries.js';
+
+const ids = Object.keys(POWERSHELL_QUERIES) as PowerShellQueryId[];
+
+/** Cmdlets a query may use: reading, selecting, iterating, JSON. Nothing that writes, starts or invokes. */
+const READ_ONLY = new Set([
+  'Get-ItemProperty', 'Get-HotFix', 'Get-Process', 'Get-CimInstance', 'Get-NetTCPConnection',
+  'Get-NetFirewallProfile', 'Get-NetFirewallRule', 'Select-Object', 'ForEach-Object', 'ConvertTo-Json',
+]);
+
+describe('PowerShell queries', () => {
+  it.each(ids)('%s is read-only, UTF-8, single-quoted and ends in ConvertTo-Json', (id) => {
+    const script = powershellScript(id);
+    expect(script.startsWith('[Console]::OutputEncoding = [System.Text.UTF8Encoding]::new($false);')).toBe(true);
+    expect(script.endsWith('| ConvertTo-Json -Depth 4 -Compress')).toBe(true);
+    expect(script).not.toContain('"');
+    const cmdlets = script.match(/\b[A-Z][a-z]+-[A-Za-z]+\b/g) ?? [];
+    expect(cmdlets.length).toBeGreaterThan(0);
+    for (const c of cmdlets) expect(READ_ONLY, `${id} uses ${c}`).toContain(c);
+    expect(script).not.toMatch(/\b(iex|Invoke-|Start-|Set-|Remove-|New-|Add-|Out-File)/i);
+  });
+
+  it('runs powershell.exe by absolute path with a fixed argument list', () => {
+    expect(COMMANDS.powershell.paths).toEqual([POWERSHELL_PATH]);
+    expect(POWERSHELL_PATH).toBe('C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe');
+    expect(powershellArgs('hotfixes').slice(0, 7)).toEqual(['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-OutputFormat', 'Text', '-Command']);
+    expect(COMMANDS.powershell.argv).toBe(POWERSHELL_ARGV);
+    expect(POWERSHELL_ARGV).toHaveLength(ids.length);
+  });
+
+  it('the allowlist refuses powershell with any other argument list, before looking for the program', async () => {
+    const run = createRunner(COMMANDS);
+    const attempts: string[][] = [
+      ['-Command', 'Remove-Item C:\\ -Recurse'],
+      [...powershellArgs('hotfixes').slice(0, 7), `${powershellScript('hotfixes')}; Stop-Computer`],
+      [...powershellArgs('hotfixes'), '-Command', 'Get-Date'],
+      [],
+    ];
+    for (const args of attempts) {
+      const err: unknown = await run('powershell', args).catch((e: unknown) => e);
+      expect(isCanhGacError(err) && err.code).toBe('AGENT_HOST_COMMAND_UNKNOWN');
+    }
+    // A fixed query gets past the argument check and fails only because this is not Windows.
+    const err: unknown = await run('powershell', powershellArgs('hotfixes')).catch((e: unknown) => e);
+    expect(isCanhGacError(err) && err.code).toBe('AGENT_HOST_COMMAND_MISSING');
+  });
+
+  it('lsof runs only with its one listener argument list', async () => {
+    const run = createRunner(COMMANDS);
+    const err: unknown = await run('lsof', ['-p', '1']).catch((e: unknown) => e);
+    expect(isCanhGacError(err) && err.code).toBe('AGENT_HOST_COMMAND_UNKNOWN');
+  });
+});

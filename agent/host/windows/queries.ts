@@ -1,0 +1,72 @@
+/**
+ * The fixed PowerShell queries the agent may run on Windows: id → the exact script text. Callers name
+ * an id (`runPowerShell(run, 'hotfixes')`); they never pass script text, and the command allowlist
+ * (agent/host/run.ts) accepts `powershell` only with one of the argument lists built here.
+ *
+ * Every query is read-only (Get-* cmdlets, Select-Object, ForEach-Object over their results), starts
+ * by switching the console to UTF-8 without a BOM (so Vietnamese program and user names survive the
+ * pipe), and ends in `| ConvertTo-Json -Depth 4 -Compress`: the parsers beside this file read JSON,
+ * never localised text. Scripts use single quotes only: a double quote would be mangled by
+ * powershell.exe's command-line parsing.
+ */
+
+/** Windows PowerShell 5.1, present on every supported Windows (10, 11, Server 2016+). */
+export const POWERSHELL_PATH = 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe';
+
+const PRELUDE = "[Console]::OutputEncoding = [System.Text.UTF8Encoding]::new($false); $ErrorActionPreference = 'Stop'; ";
+const JSON_TAIL = ' | ConvertTo-Json -Depth 4 -Compress';
+
+const UNINSTALL_KEYS = [
+  "'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*'",
+  "'HKLM:\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*'",
+  "'Registry::HKEY_USERS\\*\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*'",
+].join(', ');
+
+export const POWERSHELL_QUERIES = {
+  /** OS build and release: parsed by os-version.ts. */
+  'os-version':
+    "Get-ItemProperty -LiteralPath 'HKLM:\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion'"
+    + ' | Select-Object CurrentBuild, UBR, DisplayVersion, EditionID, ProductName, InstallationType',
+  /**
+   * Installed programs from the machine (64- and 32-bit) and per-user Uninstall keys: parsed by
+   * uninstall-keys.ts. A user hive is only there while loaded (logged-on users and services).
+   */
+  programs:
+    `Get-ItemProperty -Path ${UNINSTALL_KEYS} -ErrorAction SilentlyContinue`
+    + ' | Select-Object DisplayName, DisplayVersion, Publisher, InstallDate, EstimatedSize, InstallSource, UninstallString',
+  /** Component-based servicing updates (Win32_QuickFixEngineering): parsed by hotfix.ts. */
+  hotfixes: 'Get-HotFix | Select-Object HotFixID, Description, InstalledOn, InstalledBy',
+  /**
+   * Listening TCP sockets with the owning process (Get-Process: name, path) and the services it hosts
+   * (Win32_Service.ProcessId, several for a shared svchost): parsed by net-tcp-connection.ts.
+   */
+  'tcp-listeners':
+    '$procs = @{}; Get-Process | ForEach-Object { $procs[[int]$_.Id] = $_ }; '
+    + '$svcs = @{}; Get-CimInstance -ClassName Win32_Service | ForEach-Object { $svcs[[int]$_.ProcessId] += @($_.Name) }; '
+    + 'Get-NetTCPConnection -State Listen | Select-Object LocalAddress, LocalPort, OwningProcess, State, CreationTime, '
+    + "@{ Name = 'ProcessName'; Expression = { $procs[[int]$_.OwningProcess].ProcessName } }, "
+    + "@{ Name = 'Path'; Expression = { $procs[[int]$_.OwningProcess].Path } }, "
+    + "@{ Name = 'Services'; Expression = { $svcs[[int]$_.OwningProcess] } }",
+  /** Domain/Private/Public profiles, enabled and default actions: parsed by firewall.ts. */
+  'firewall-profiles': 'Get-NetFirewallProfile | Select-Object Name, Enabled, DefaultInboundAction, DefaultOutboundAction',
+  /** Enabled inbound rules without their address/port filters: parsed by firewall.ts. */
+  'firewall-rules':
+    'Get-NetFirewallRule -Direction Inbound -Enabled True'
+    + " | Select-Object Name, DisplayName, DisplayGroup, Enabled, Direction, Action, @{ Name = 'Profiles'; Expression = { $_.Profile.ToString() } }",
+} as const;
+
+export type PowerShellQueryId = keyof typeof POWERSHELL_QUERIES;
+
+/** The whole script of a query, as powershell.exe receives it after -Command. */
+export function powershellScript(id: PowerShellQueryId): string {
+  return `${PRELUDE}${POWERSHELL_QUERIES[id]}${JSON_TAIL}`;
+}
+
+/** The argument list for one query (the allowlist accepts only these). */
+export function powershellArgs(id: PowerShellQueryId): readonly string[] {
+  return ['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-OutputFormat', 'Text', '-Command', powershellScript(id)];
+}
+
+/** Every argument list the allowlist accepts for powershell. */
+export const POWERSHELL_ARGV: readonly (readonly string[])[] =
+  (Object.keys(POWERSHELL_QUERIES) as PowerShellQueryId[]).map(powershellArgs);
