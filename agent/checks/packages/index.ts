@@ -1,4 +1,7 @@
-/** packages: the full list of installed packages (dpkg, rpm; macOS application bundles) as one `package` snapshot. */
+/**
+ * packages: the full list of installed packages (dpkg, rpm; macOS application bundles; Windows
+ * programs and hotfixes) as one `package` snapshot.
+ */
 import type { Fields } from '../../../common/finding.js';
 import type { Check, CheckContext, CollectResult } from '../check.js';
 import { AgentCodes, AgentError } from '../../errors.js';
@@ -6,9 +9,13 @@ import { commandPath, runCommand, type CommandId, type Resolver, type Runner } f
 import { DPKG_QUERY_FORMAT, parseDpkgQuery } from '../../host/linux/dpkg.js';
 import { RPM_QUERY_FORMAT, parseRpmQuery } from '../../host/linux/rpm.js';
 import { SYSTEM_PROFILER_APPS_ARGS, parseSystemProfilerApps } from '../../host/darwin/system-profiler.js';
+import { runPowerShell } from '../../host/windows/powershell.js';
+import { parseUninstallKeys } from '../../host/windows/uninstall-keys.js';
+import { parseHotfixes } from '../../host/windows/hotfix.js';
 import { parseCheckConfig } from '../parse-config.js';
 import { packagesConfig, type PackagesConfig } from './config.js';
 import { appItems, dpkgFields, keepDpkg, rpmFields, toItems } from './package-items.js';
+import { windowsItems } from './windows-items.js';
 
 export interface PackagesDeps {
   run: Runner<CommandId>;
@@ -59,6 +66,15 @@ export function createPackagesCheck(deps: Partial<PackagesDeps> = {}): Check {
         const parsed = parseSystemProfilerApps(stdout);
         if (parsed.malformed > 0) ctx.log.warn('unparsed application items', { manager: 'system_profiler', items: parsed.malformed });
         return { snapshots: [{ kind: 'package', items: appItems(parsed.apps) }], events: [] };
+      }
+      if (platform === 'win32') {
+        // Programs from the Uninstall keys and Get-HotFix; the manager option is for Linux package databases.
+        const [programs, hotfixes] = await Promise.all([
+          runPowerShell(run, 'programs').then(parseUninstallKeys),
+          runPowerShell(run, 'hotfixes').then(parseHotfixes),
+        ]);
+        if (hotfixes.malformed > 0) ctx.log.warn('unparsed hotfix rows', { manager: 'windows', rows: hotfixes.malformed });
+        return { snapshots: [{ kind: 'package', items: windowsItems(programs.programs, hotfixes.hotfixes) }], events: [] };
       }
       if (platform !== 'linux') {
         throw new AgentError(AgentCodes.CHECK_UNSUPPORTED_PLATFORM, `check "packages" cannot read packages on ${platform} yet`);

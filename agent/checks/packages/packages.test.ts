@@ -9,6 +9,9 @@ import type { CommandId, CommandResult } from '../../host/run.js';
 import { packagesConfig } from './config.js';
 import { createPackagesCheck } from './index.js';
 import { dpkgFields, keepDpkg, rpmFields, toItems } from './package-items.js';
+import { parseFieldsFile, valueFits } from '../fields-spec.js';
+import { powershellArgs, POWERSHELL_QUERIES, type PowerShellQueryId } from '../../host/windows/queries.js';
+import { installDate, windowsItems } from './windows-items.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 const ctx: CheckContext = { log: logger('test', { check: 'packages' }), stateDir: '/nonexistent', emit: async () => {} };
@@ -154,7 +157,7 @@ describe('packages check', () => {
   });
 
   it('refuses other platforms with a code', async () => {
-    const check = createPackagesCheck({ platform: 'win32' });
+    const check = createPackagesCheck({ platform: 'freebsd' });
     check.init({});
     await expect(check.collect(ctx)).rejects.toMatchObject({ code: 'AGENT_CHECK_UNSUPPORTED_PLATFORM' });
   });
@@ -180,5 +183,67 @@ describe('packages check', () => {
       if (!seen.has(key)) expect(['config-files', 'not-installed'], key).toContain(status.get(key));
     }
     expect(items.length).toBeGreaterThan(100);
+  });
+});
+
+/**
+ * A Windows host cannot exist here: the runner answers each fixed PowerShell query with the genuine
+ * recording of that query's cmdlet (agent/host/windows/fixtures/README.md cites them).
+ */
+const windowsRecordings: Partial<Record<PowerShellQueryId, string>> = {
+  programs: 'Uninstall-keys.ws.cnquery.json',
+  hotfixes: 'Get-HotFix.ws2019.cnquery.json',
+};
+const windowsFixture = (name: string) => readFileSync(new URL(`../../host/windows/fixtures/${name}`, import.meta.url), 'utf8');
+function windowsRunner(calls: PowerShellQueryId[]) {
+  return async (id: CommandId, args: readonly string[]): Promise<CommandResult> => {
+    const query = (Object.keys(POWERSHELL_QUERIES) as PowerShellQueryId[]).find((q) => JSON.stringify(powershellArgs(q)) === JSON.stringify(args));
+    const file = query && windowsRecordings[query];
+    if (id !== 'powershell' || !query || !file) throw new Error(`no recording for ${id} ${args.join(' ')}`);
+    calls.push(query);
+    return { path: 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe', stdout: windowsFixture(file), stderr: '', durationMs: 1 };
+  };
+}
+
+describe('packages check on Windows (genuine recordings through a fake runner)', () => {
+  it('reports Uninstall-key programs and Get-HotFix hotfixes, every field declared in fields.yaml', async () => {
+    const calls: PowerShellQueryId[] = [];
+    const check = createPackagesCheck({ platform: 'win32', resolve: async () => undefined, run: windowsRunner(calls) });
+    check.init({});
+    const r = await check.collect(ctx);
+    expect(calls.sort()).toEqual(['hotfixes', 'programs']);
+    const items = r.snapshots[0]!.items;
+    const programs = items.filter((i) => i.fields['package.type'] === 'program');
+    const hotfixes = items.filter((i) => i.fields['package.type'] === 'hotfix');
+    expect(hotfixes.map((i) => i.stateKey)).toEqual(['KB4486553', 'KB4462930', 'KB4470788', 'KB4480056', 'KB4487038', 'KB4482887'].map((kb) => `hotfix:${kb}`));
+    expect(hotfixes.find((i) => i.fields['package.name'] === 'KB4470788')!.fields).toEqual({
+      'package.name': 'KB4470788', 'package.type': 'hotfix', 'package.description': 'Security Update',
+    });
+    expect(programs.find((i) => i.fields['package.name'] === 'VMware Tools')).toEqual({
+      kind: 'package', stateKey: 'program:VMware Tools:11.3.0.18090558',
+      fields: { 'package.name': 'VMware Tools', 'package.type': 'program', 'package.version': '11.3.0.18090558', 'package.vendor': 'VMware, Inc.', 'package.size': 131724 * 1024 },
+    });
+    expect(programs.some((i) => String(i.fields['package.name']).startsWith('Python 3.10.4'))).toBe(true);
+    expect(new Set(items.map((i) => i.stateKey)).size).toBe(items.length);
+
+    const spec = parseFieldsFile(fixture('../fields.yaml'), 'agent/checks/packages/fields.yaml');
+    const declared = new Map(spec.fields.map((f) => [f.name, f]));
+    for (const item of items) {
+      for (const [name, value] of Object.entries(item.fields)) {
+        const f = declared.get(name);
+        expect(f, `${name} is declared`).toBeDefined();
+        expect(valueFits(f!, value), `${name} = ${JSON.stringify(value)}`).toBe(true);
+      }
+    }
+  });
+
+  it('keeps one item per program listed twice (64-bit and WOW6432Node keys), reads install dates', () => {
+    const p = { name: 'Nhật ký', version: '1.0', installDate: '20240229' };
+    const items = windowsItems([p, { ...p }], [{ id: 'KB5034441', installedOn: new Date(1704931200000) }]);
+    expect(items.map((i) => i.stateKey)).toEqual(['program:Nhật ký:1.0', 'hotfix:KB5034441']);
+    expect(items[0]!.fields['package.installed']).toBe('2024-02-29');
+    expect(items[1]!.fields['package.installed']).toBe('2024-01-11T00:00:00.000Z');
+    expect(installDate('20230230')).toBeUndefined();
+    expect(installDate('2023-01-01')).toBeUndefined();
   });
 });

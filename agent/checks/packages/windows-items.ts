@@ -1,0 +1,48 @@
+/** Parsed Windows programs (Uninstall keys) and hotfixes (Get-HotFix) → `package` state items. Pure. */
+import type { Fields } from '../../../common/finding.js';
+import type { Observation } from '../check.js';
+import type { WindowsHotfix } from '../../host/windows/hotfix.js';
+import type { WindowsProgram } from '../../host/windows/uninstall-keys.js';
+
+/** `20230415` → `2023-04-15`, or undefined for anything that is not a real yyyyMMdd date. */
+export function installDate(yyyymmdd: string): string | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})$/.exec(yyyymmdd);
+  if (!m) return undefined;
+  const iso = `${m[1]}-${m[2]}-${m[3]}`;
+  const d = new Date(`${iso}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().startsWith(iso) ? iso : undefined;
+}
+
+export function programFields(p: WindowsProgram): Fields {
+  const f: Fields = { 'package.name': p.name, 'package.type': 'program' };
+  if (p.version !== undefined) f['package.version'] = p.version;
+  if (p.publisher !== undefined) f['package.vendor'] = p.publisher;
+  const installed = p.installDate === undefined ? undefined : installDate(p.installDate);
+  if (installed !== undefined) f['package.installed'] = installed;
+  if (p.estimatedSizeKiB !== undefined && p.estimatedSizeKiB >= 0) f['package.size'] = p.estimatedSizeKiB * 1024;
+  return f;
+}
+
+export function hotfixFields(h: WindowsHotfix): Fields {
+  const f: Fields = { 'package.name': h.id, 'package.type': 'hotfix' };
+  if (h.description !== undefined) f['package.description'] = h.description;
+  if (h.installedOn !== undefined) f['package.installed'] = h.installedOn.toISOString();
+  return f;
+}
+
+/**
+ * State keys: `program:<name>:<version>` (one program is often listed under both the 64-bit and the
+ * WOW6432Node key, or once per user: reported once) and `hotfix:<KB>`.
+ */
+export function windowsItems(programs: readonly WindowsProgram[], hotfixes: readonly WindowsHotfix[]): Observation[] {
+  const byKey = new Map<string, Observation>();
+  for (const p of programs) {
+    const stateKey = `program:${p.name}:${p.version ?? ''}`;
+    if (!byKey.has(stateKey)) byKey.set(stateKey, { kind: 'package', stateKey, fields: programFields(p) });
+  }
+  for (const h of hotfixes) {
+    const stateKey = `hotfix:${h.id}`;
+    if (!byKey.has(stateKey)) byKey.set(stateKey, { kind: 'package', stateKey, fields: hotfixFields(h) });
+  }
+  return [...byKey.values()];
+}
