@@ -4,6 +4,7 @@ import type { SystemFacts } from '../../host/system.js';
 import { osFamily } from '../../host/linux/os-release.js';
 import type { InventoryConfig } from './config.js';
 import type { RebootFacts } from '../../host/linux/reboot.js';
+import type { WindowsOsVersion } from '../../host/windows/os-version.js';
 
 const OS_TYPE: Partial<Record<NodeJS.Platform, string>> = { linux: 'linux', win32: 'windows', darwin: 'macos' };
 
@@ -58,5 +59,23 @@ export function hostFields(facts: SystemFacts, config: InventoryConfig, reboot?:
   if (ips.length > 0) f['host.ip'] = ips;
   if (macs.length > 0) f['host.mac'] = macs;
   if (reboot !== undefined) Object.assign(f, rebootFields(reboot));
+  return f;
+}
+
+/**
+ * What the CurrentVersion registry key says, over systeminformation's Windows facts:
+ * host.os.version `10.0.<build>.<UBR>` (what Windows vulnerability data compares), host.os.build
+ * `<build>.<UBR>`, DisplayVersion (23H2), and the product name, where "Windows 10" becomes
+ * "Windows 11" on client builds ≥ 22000 (ProductName was never updated for Windows 11).
+ */
+export function windowsOsFields(v: WindowsOsVersion): Fields {
+  const f: Fields = { 'host.os.version': v.version, 'host.os.build': `${v.build}.${v.ubr}` };
+  if (v.displayVersion !== undefined) f['host.os.display_version'] = v.displayVersion;
+  if (v.editionId !== undefined) f['host.os.edition'] = v.editionId;
+  if (v.productName !== undefined) {
+    const name = v.windows11 ? v.productName.replace(/\bWindows 10\b/, 'Windows 11') : v.productName;
+    f['host.os.name'] = name;
+    f['host.os.full'] = v.displayVersion ? `${name} ${v.displayVersion}` : name;
+  }
   return f;
 }

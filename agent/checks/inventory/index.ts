@@ -6,17 +6,25 @@ import type { RebootFacts } from '../../host/linux/reboot.js';
 import { AgentCodes, AgentError } from '../../errors.js';
 import { parseCheckConfig } from '../parse-config.js';
 import { inventoryConfig, type InventoryConfig } from './config.js';
-import { hostFields } from './host-fields.js';
+import { hostFields, windowsOsFields } from './host-fields.js';
+import { runCommand, type CommandId, type Runner } from '../../host/run.js';
+import { runPowerShell } from '../../host/windows/powershell.js';
+import { parseCurrentVersion, type WindowsOsVersion } from '../../host/windows/os-version.js';
 
 export interface InventoryDeps {
   readFacts: () => Promise<SystemFacts>;
   /** Pending reboot (Linux); undefined elsewhere. */
   readReboot: () => Promise<RebootFacts | undefined>;
+  /** Windows: the allowlisted runner, for the CurrentVersion query (build and UBR). */
+  run: Runner<CommandId>;
+  platform: NodeJS.Platform;
 }
 
 export function createInventoryCheck(deps: Partial<InventoryDeps> = {}): Check {
   const readFacts = deps.readFacts ?? readSystemFacts;
   const readReboot = deps.readReboot ?? (() => readRebootFacts());
+  const run = deps.run ?? runCommand;
+  const platform = deps.platform ?? process.platform;
   let config: InventoryConfig | undefined;
   return {
     name: 'inventory',
@@ -31,6 +39,14 @@ export function createInventoryCheck(deps: Partial<InventoryDeps> = {}): Check {
         return undefined;
       })]);
       const fields = hostFields(facts, config, reboot);
+      if (platform === 'win32') {
+        // The build with its update revision; without it the item still goes out with what systeminformation knows.
+        const os = await runPowerShell(run, 'os-version').then(parseCurrentVersion).catch((e: unknown): WindowsOsVersion | undefined => {
+          ctx.log.warn('windows build not readable', { error: (e as Error).message });
+          return undefined;
+        });
+        if (os) Object.assign(fields, windowsOsFields(os));
+      }
       return { snapshots: [{ kind: 'host', items: [{ kind: 'host', stateKey: 'host', fields }] }], events: [] };
     },
   };

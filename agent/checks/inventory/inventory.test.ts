@@ -7,8 +7,12 @@ import { readSystemFacts, type SystemFacts } from '../../host/system.js';
 import { osFamily, parseOsRelease } from '../../host/linux/os-release.js';
 import { parseBootTime } from '../../host/linux/proc.js';
 import { inventoryConfig } from './config.js';
-import { hostFields } from './host-fields.js';
+import { hostFields, windowsOsFields } from './host-fields.js';
 import { createInventoryCheck } from './index.js';
+import { logger } from '../../../common/logger.js';
+import type { CommandResult } from '../../host/run.js';
+import { POWERSHELL_PATH, powershellArgs } from '../../host/windows/queries.js';
+import { parseFieldsFile, valueFits } from '../fields-spec.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 const facts = JSON.parse(fixture('system-facts.debian12.json')) as SystemFacts;
@@ -164,5 +168,69 @@ describe('pending reboot fields', () => {
     const r = await check.collect({ log: { warn: (m: string) => warned.push(m) } } as never);
     expect(r.snapshots[0]!.items[0]!.fields['host.name']).toBe('vm');
     expect(warned).toEqual(['pending reboot not readable']);
+  });
+});
+
+describe('inventory on Windows (genuine CurrentVersion recordings through a fake runner)', () => {
+  const recording = (name: string) => readFileSync(new URL(`../../host/windows/fixtures/${name}`, import.meta.url), 'utf8');
+  // systeminformation's part is this machine's recorded facts, relabelled: only the registry part is Windows'.
+  const winFacts: SystemFacts = { ...facts, platform: 'win32', distro: 'Microsoft Windows Server 2022 Datacenter', release: '10.0.20348', build: '20348' };
+  delete (winFacts as Partial<SystemFacts>).osRelease;
+  const ctx = { log: logger('test', { check: 'inventory' }), stateDir: '/nonexistent', emit: async () => {} };
+
+  function check(stdout: string | Error, calls: string[][] = []) {
+    return createInventoryCheck({
+      platform: 'win32',
+      readFacts: async () => winFacts,
+      readReboot: async () => undefined,
+      run: async (id, args): Promise<CommandResult> => {
+        calls.push([id, ...args]);
+        if (stdout instanceof Error) throw stdout;
+        return { path: POWERSHELL_PATH, stdout, stderr: '', durationMs: 1 };
+      },
+    });
+  }
+
+  it('reports 10.0.<build>.<UBR>, DisplayVersion and the product name (Server 2022), every field declared', async () => {
+    const calls: string[][] = [];
+    const c = check(recording('CurrentVersion.ws2022.cnquery.json'), calls);
+    c.init({});
+    const r = await c.collect(ctx);
+    expect(calls).toEqual([['powershell', ...powershellArgs('os-version')]]);
+    const f = r.snapshots[0]!.items[0]!.fields;
+    expect(f).toMatchObject({
+      'host.os.type': 'windows', 'host.os.family': 'windows', 'host.os.platform': 'windows',
+      'host.os.version': '10.0.20348.2762', 'host.os.build': '20348.2762', 'host.os.display_version': '21H2',
+      'host.os.edition': 'ServerDatacenter', 'host.os.name': 'Windows Server 2022 Datacenter', 'host.os.full': 'Windows Server 2022 Datacenter 21H2',
+    });
+    const spec = parseFieldsFile(readFileSync(new URL('./fields.yaml', import.meta.url), 'utf8'), 'agent/checks/inventory/fields.yaml');
+    const declared = new Map(spec.fields.map((d) => [d.name, d]));
+    for (const [name, value] of Object.entries(f)) {
+      expect(declared.get(name), `${name} is declared`).toBeDefined();
+      expect(valueFits(declared.get(name)!, value), `${name} = ${JSON.stringify(value)}`).toBe(true);
+    }
+  });
+
+  it('Server 2019 (no ProductName selected in that recording): build and UBR, the name from systeminformation', async () => {
+    const c = check(recording('CurrentVersion.ws2019.cnquery.json'));
+    c.init({});
+    const f = (await c.collect(ctx)).snapshots[0]!.items[0]!.fields;
+    expect(f['host.os.version']).toBe('10.0.17763.720');
+    expect(f['host.os.build']).toBe('17763.720');
+    expect(f['host.os.name']).toBe('Microsoft Windows Server 2022 Datacenter');
+    expect(f['host.os.display_version']).toBeUndefined();
+  });
+
+  it('a failed query leaves the host item with what systeminformation knows', async () => {
+    const c = check(new Error('powershell missing'));
+    c.init({});
+    const f = (await c.collect(ctx)).snapshots[0]!.items[0]!.fields;
+    expect(f['host.os.version']).toBe('10.0.20348');
+  });
+
+  it('names Windows 11 by build ≥ 22000 on clients, whatever ProductName says', () => {
+    const base = { ubr: 2428, version: '10.0.22621.2428', productName: 'Windows 10 Pro', displayVersion: '22H2', installationType: 'Client' };
+    expect(windowsOsFields({ ...base, build: 22621, windows11: true })['host.os.name']).toBe('Windows 11 Pro');
+    expect(windowsOsFields({ ...base, build: 19045, version: '10.0.19045.2428', windows11: false })['host.os.full']).toBe('Windows 10 Pro 22H2');
   });
 });
