@@ -268,7 +268,7 @@ describe.skipIf(!canNetns)('verdicts agree with real connections between two net
 describe('firewall check', () => {
   it('rejects unknown options; refuses other platforms with a code', async () => {
     expect(() => createFirewallCheck().init({ product: ['ufw'] })).toThrow(/checks\.firewall/);
-    const c = createFirewallCheck({ platform: 'win32' });
+    const c = createFirewallCheck({ platform: 'freebsd' });
     c.init({});
     await expect(c.collect({} as never)).rejects.toMatchObject({ code: 'AGENT_CHECK_UNSUPPORTED_PLATFORM' });
   });

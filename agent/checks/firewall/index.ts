@@ -1,4 +1,7 @@
-/** firewall: the host firewall's state (product, enabled, default inbound policy, rules) as a `firewall` snapshot. */
+/**
+ * firewall: the host firewall's state (product, enabled, default inbound policy, rules) as a `firewall`
+ * snapshot: Linux products, or Windows Defender Firewall's three profiles.
+ */
 import type { Check, CollectResult } from '../check.js';
 import { AgentCodes, AgentError } from '../../errors.js';
 import { runCommand, type CommandId, type Runner } from '../../host/run.js';
@@ -6,6 +9,7 @@ import { parseCheckConfig } from '../parse-config.js';
 import { firewallConfig, type FirewallConfig } from './config.js';
 import { firewallItems } from './firewall-items.js';
 import { readLinuxFirewall } from './state.js';
+import { readWindowsFirewall, windowsFirewallItems } from './windows.js';
 
 export interface FirewallDeps {
   run: Runner<CommandId>;
@@ -24,6 +28,10 @@ export function createFirewallCheck(deps: Partial<FirewallDeps> = {}): Check {
     },
     async collect(): Promise<CollectResult> {
       if (!config) throw new AgentError(AgentCodes.CHECK_NOT_INITIALIZED, 'check "firewall" used before init()');
+      if (platform === 'win32') {
+        // One item per profile; the products option names Linux products and does not apply.
+        return { snapshots: [{ kind: 'firewall', items: windowsFirewallItems(await readWindowsFirewall(run)) }], events: [] };
+      }
       if (platform !== 'linux') {
         throw new AgentError(AgentCodes.CHECK_UNSUPPORTED_PLATFORM, `check "firewall" cannot read the firewall on ${platform} yet`);
       }

@@ -1,0 +1,56 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { logger } from '../../../common/logger.js';
+import type { CheckContext } from '../check.js';
+import { parseFieldsFile, valueFits } from '../fields-spec.js';
+import { recordedRunner } from '../../host/windows/fixtures/recorded-runner.js';
+import type { PowerShellQueryId } from '../../host/windows/queries.js';
+import { createFirewallCheck } from './index.js';
+import { windowsExposure, WINDOWS_RULES_NOT_EVALUATED } from './windows.js';
+
+const ctx: CheckContext = { log: logger('test', { check: 'firewall' }), stateDir: '/nonexistent', emit: async () => {} };
+const spec = parseFieldsFile(readFileSync(new URL('./fields.yaml', import.meta.url), 'utf8'), 'agent/checks/firewall/fields.yaml');
+
+describe('firewall check on Windows (genuine Server 2022 recordings through a fake runner)', () => {
+  it('reports the three profiles with the enabled inbound allow rules that apply to each, every field declared', async () => {
+    const calls: PowerShellQueryId[] = [];
+    const check = createFirewallCheck({ platform: 'win32', run: recordedRunner(calls) });
+    check.init({});
+    const items = (await check.collect(ctx)).snapshots[0]!.items;
+    expect(calls.sort()).toEqual(['firewall-profiles', 'firewall-rules']);
+    expect(items.map((i) => i.stateKey)).toEqual(['windows-firewall:domain', 'windows-firewall:private', 'windows-firewall:public']);
+    // The recording: every profile Enabled True, DefaultInboundAction NotConfigured; of its 8 rules the
+    // enabled inbound allow ones are WinRM HTTP and Remote Desktop, both for Domain and Private.
+    expect(items[0]!.fields).toEqual({
+      'firewall.product': 'windows-firewall', 'firewall.profile': 'domain', 'firewall.enabled': true,
+      'firewall.default_inbound': 'deny', 'firewall.assumed': ['default_inbound'],
+      'firewall.rules.count': 2,
+      'firewall.rules.summary': ['Windows Remote Management (HTTP-In)', 'Remote Desktop - User Mode (TCP-In)'],
+    });
+    expect(items[2]!.fields['firewall.rules.count']).toBe(0);
+    const declared = new Map(spec.fields.map((f) => [f.name, f]));
+    for (const item of items) {
+      for (const [name, value] of Object.entries(item.fields)) {
+        expect(declared.get(name), `${name} is declared`).toBeDefined();
+        expect(valueFits(declared.get(name)!, value), `${name} = ${JSON.stringify(value)}`).toBe(true);
+      }
+    }
+  });
+
+  it('still reports the profiles when the rules cannot be read', async () => {
+    const check = createFirewallCheck({ platform: 'win32', run: recordedRunner([], { 'firewall-rules': new Error('access denied') }) });
+    check.init({});
+    const items = (await check.collect(ctx)).snapshots[0]!.items;
+    expect(items).toHaveLength(3);
+    expect(items[1]!.fields['firewall.rules.count']).toBeUndefined();
+    expect(items[1]!.fields['error.message']).toBe('inbound rules not readable: access denied');
+  });
+
+  it('exposure: unknown unless the firewall is off in every profile', () => {
+    const on = { name: 'Public', enabled: true, defaultInbound: 'block', defaultOutbound: 'allow' } as const;
+    expect(windowsExposure({ profiles: [on] })).toEqual({ verdict: 'unknown', reason: WINDOWS_RULES_NOT_EVALUATED });
+    expect(windowsExposure({ profiles: [{ ...on, enabled: 'not-configured' }] }).verdict).toBe('unknown');
+    expect(windowsExposure({ profiles: [] }).verdict).toBe('unknown');
+    expect(windowsExposure({ profiles: ['Domain', 'Private', 'Public'].map((name) => ({ ...on, name, enabled: false })) }).verdict).toBe('reachable');
+  });
+});
