@@ -1,4 +1,7 @@
-/** listeners: every listening TCP and bound UDP socket, with its process, as one `listener` snapshot. */
+/**
+ * listeners: every listening TCP and bound UDP socket, with its process, as one `listener` snapshot
+ * (Linux: ss; macOS: lsof; Windows: Get-NetTCPConnection, TCP only).
+ */
 import type { Check, CollectResult } from '../check.js';
 import { AgentCodes, AgentError } from '../../errors.js';
 import { loadAccounts, type Accounts } from '../../host/accounts.js';
@@ -10,6 +13,11 @@ import { readLinuxFirewall, type LinuxFirewall } from '../firewall/state.js';
 import { parseCheckConfig } from '../parse-config.js';
 import { listenersConfig, type ListenersConfig } from './config.js';
 import { listenerItem, mainProcess, mergeSockets } from './listener-items.js';
+import { darwinItems, windowsItems, type WindowsExposure } from './platform-items.js';
+import { LSOF_LISTEN_ARGS, parseLsof } from '../../host/darwin/lsof.js';
+import { runPowerShell } from '../../host/windows/powershell.js';
+import { parseNetTcpListeners } from '../../host/windows/net-tcp-connection.js';
+import { readWindowsFirewall, windowsExposure, type WindowsFirewall } from '../firewall/windows.js';
 
 export interface ListenersDeps {
   run: Runner<CommandId>;
@@ -18,6 +26,8 @@ export interface ListenersDeps {
   platform: NodeJS.Platform;
   /** The host firewall, for the exposure verdict (the firewall check's reader). */
   firewall: () => Promise<LinuxFirewall>;
+  /** Windows Defender Firewall, for the exposure verdict on Windows. */
+  windowsFirewall: () => Promise<WindowsFirewall>;
 }
 
 export function createListenersCheck(deps: Partial<ListenersDeps> = {}): Check {
@@ -26,6 +36,7 @@ export function createListenersCheck(deps: Partial<ListenersDeps> = {}): Check {
   const accounts = deps.accounts ?? (() => loadAccounts());
   const platform = deps.platform ?? process.platform;
   const firewall = deps.firewall ?? (() => readLinuxFirewall(run));
+  const windowsFirewall = deps.windowsFirewall ?? (() => readWindowsFirewall(run));
   let config: ListenersConfig | undefined;
   return {
     name: 'listeners',
@@ -35,6 +46,20 @@ export function createListenersCheck(deps: Partial<ListenersDeps> = {}): Check {
     },
     async collect(ctx): Promise<CollectResult> {
       if (!config) throw new AgentError(AgentCodes.CHECK_NOT_INITIALIZED, 'check "listeners" used before init()');
+      if (platform === 'win32') {
+        const [{ listeners, malformed }, exposure] = await Promise.all([
+          runPowerShell(run, 'tcp-listeners').then(parseNetTcpListeners),
+          windowsFirewall().then(windowsExposure, (e: unknown): WindowsExposure => ({ verdict: 'unknown', reason: `cannot read Windows Firewall: ${(e as Error).message}` })),
+        ]);
+        if (malformed > 0) ctx.log.warn('unparsed Get-NetTCPConnection rows', { rows: malformed });
+        return { snapshots: [{ kind: 'listener', items: windowsItems(listeners, config, exposure) }], events: [] };
+      }
+      if (platform === 'darwin') {
+        const { stdout } = await run('lsof', LSOF_LISTEN_ARGS, { okExitCodes: [1] });
+        const parsed = parseLsof(stdout);
+        if (parsed.malformed > 0) ctx.log.warn('unparsed lsof lines', { lines: parsed.malformed });
+        return { snapshots: [{ kind: 'listener', items: darwinItems(parsed.sockets, config) }], events: [] };
+      }
       if (platform !== 'linux') {
         throw new AgentError(AgentCodes.CHECK_UNSUPPORTED_PLATFORM, `check "listeners" cannot list sockets on ${platform} yet`);
       }
