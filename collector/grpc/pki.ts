@@ -23,6 +23,8 @@ export interface Pki {
 
 const DAY = 86_400_000;
 
+type IssueParams = Parameters<typeof x509.X509CertificateGenerator.create>[0];
+
 function serial(): string {
   const b = randomBytes(16);
   b[0] = b[0]! & 0x7f; // positive
@@ -82,30 +84,28 @@ export async function openPki(dataDir: string, serverNames: string[] = []): Prom
     writeFileSync(caCertPath, certToPem(caCert));
   }
 
+  /** A leaf certificate signed by the CA: not a CA itself, valid from yesterday for `days`. */
+  const issue = (subject: string, publicKey: IssueParams['publicKey'], days: number, extensions: x509.Extension[]) => {
+    const t = Date.now();
+    return x509.X509CertificateGenerator.create({
+      serialNumber: serial(), subject, issuer: caCert.subject, notBefore: new Date(t - DAY), notAfter: new Date(t + days * DAY),
+      signingKey: caKeys.privateKey, publicKey, signingAlgorithm: SIGN_ALG,
+      extensions: [new x509.BasicConstraintsExtension(false, undefined, true), ...extensions],
+    });
+  };
+
   // A fresh server certificate each start: short-lived, names this machine and loopback.
   const serverKeys = await generateKeyPair();
   const names = [...new Set(['localhost', hostname(), ...serverNames])];
-  const now = Date.now();
-  const serverCert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial(),
-    subject: `CN=${hostname()}, O=Canh Gac collector`,
-    issuer: caCert.subject,
-    notBefore: new Date(now - DAY),
-    notAfter: new Date(now + 90 * DAY),
-    signingKey: caKeys.privateKey,
-    publicKey: serverKeys.publicKey,
-    signingAlgorithm: SIGN_ALG,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
-      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
-      new x509.SubjectAlternativeNameExtension([
-        ...names.map((n) => ({ type: 'dns' as const, value: n })),
-        { type: 'ip', value: '127.0.0.1' },
-        { type: 'ip', value: '::1' },
-      ]),
-    ],
-  });
+  const serverCert = await issue(`CN=${hostname()}, O=Canh Gac collector`, serverKeys.publicKey, 90, [
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyAgreement, true),
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
+    new x509.SubjectAlternativeNameExtension([
+      ...names.map((n) => ({ type: 'dns' as const, value: n })),
+      { type: 'ip', value: '127.0.0.1' },
+      { type: 'ip', value: '::1' },
+    ]),
+  ]);
   const serverKeyPem = await privateKeyToPem(serverKeys.privateKey);
   writeSecret(join(dir, 'server.key'), serverKeyPem);
   writeFileSync(join(dir, 'server.crt'), certToPem(serverCert));
@@ -128,22 +128,10 @@ export async function openPki(dataDir: string, serverNames: string[] = []): Prom
       if (!(await csr.verify())) {
         throw new CollectorError(CollectorCodes.ENROLL_CSR_INVALID, 'the certificate request signature does not verify');
       }
-      const t = Date.now();
-      return x509.X509CertificateGenerator.create({
-        serialNumber: serial(),
-        subject: `CN=${agentId}, O=Canh Gac agent`,
-        issuer: caCert.subject,
-        notBefore: new Date(t - DAY),
-        notAfter: new Date(t + 365 * DAY),
-        signingKey: caKeys.privateKey,
-        publicKey: csr.publicKey,
-        signingAlgorithm: SIGN_ALG,
-        extensions: [
-          new x509.BasicConstraintsExtension(false, undefined, true),
-          new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-          new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-        ],
-      });
+      return issue(`CN=${agentId}, O=Canh Gac agent`, csr.publicKey, 365, [
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+      ]);
     },
     async verifyClient(der) {
       try {
