@@ -1,22 +1,13 @@
 /** What the FIM baseline remembers about one path, and how two memories differ. Pure. */
+import type { FileFacts } from '../../host/files.js';
 
 export type TrackedType = 'file' | 'dir' | 'symlink';
 
-export interface Entry {
+/** A file's facts as agent/host reads them (a tracked type only), plus its hash for regular files. */
+export interface Entry extends Omit<FileFacts, 'type'> {
   type: TrackedType;
-  size: number;
-  /** st_mode & 0o7777. */
-  mode: number;
-  uid: number;
-  gid: number;
-  mtimeNs: string;
-  ctimeNs: string;
-  ino: string;
-  dev: string;
   /** Regular files no larger than max_hash_bytes. */
   sha256?: string;
-  /** Symlinks. */
-  target?: string;
 }
 
 export type Action = 'created' | 'modified' | 'deleted' | 'attributes_changed' | 'renamed';
