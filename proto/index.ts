@@ -97,3 +97,23 @@ export const agentStreamService: grpc.ServiceDefinition = {
     responseDeserialize: deserializer(T.CollectorMessage),
   },
 };
+
+/**
+ * The agent's side of AgentStream. A batch goes out as bytes assembled from the outbox's already
+ * encoded findings (`encodeBatchMessage`), so the agent never decodes and re-encodes what it stored.
+ */
+export const agentStreamClientService: grpc.ServiceDefinition = {
+  Connect: {
+    ...agentStreamService.Connect!,
+    requestSerialize: (m: Buffer | Record<string, unknown>): Buffer => (Buffer.isBuffer(m) ? m : serializer(T.AgentMessage)(m)),
+  },
+};
+
+/** AgentMessage{batch: FindingBatch{first_seq, last_seq, findings}} from encoded Finding messages. */
+export function encodeBatchMessage(firstSeq: number, lastSeq: number, findings: readonly Uint8Array[]): Buffer {
+  const batch = protobuf.Writer.create();
+  batch.uint32((1 << 3) | 0).uint64(firstSeq);
+  batch.uint32((2 << 3) | 0).uint64(lastSeq);
+  for (const f of findings) batch.uint32((3 << 3) | 2).bytes(f);
+  return Buffer.from(protobuf.Writer.create().uint32((2 << 3) | 2).bytes(batch.finish()).finish());
+}

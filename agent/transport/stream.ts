@@ -4,10 +4,10 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import type { Logger } from '../../common/logger.js';
-import { agentStreamService } from '../../proto/index.js';
+import { agentStreamClientService, encodeBatchMessage } from '../../proto/index.js';
 import { AGENT_VERSION, channelOptions } from './enroll.js';
 import type { Identity } from './identity.js';
-import { decodeEntry, type Outbox } from './outbox.js';
+import type { Outbox } from './outbox.js';
 
 export interface StreamOptions {
   identity: Identity;
@@ -38,11 +38,11 @@ export function backoffDelay(attempt: number, initialMs: number, maxMs: number, 
   return Math.round(d / 2 + rnd() * (d / 2));
 }
 
-type Duplex = grpc.ClientDuplexStream<Record<string, unknown>, Record<string, unknown>>;
+type Duplex = grpc.ClientDuplexStream<Buffer | Record<string, unknown>, Record<string, unknown>>;
 
 export function startStream(o: StreamOptions): StreamClient {
   const { outbox, log } = o;
-  const Client = grpc.makeGenericClientConstructor(agentStreamService, 'AgentStream');
+  const Client = grpc.makeGenericClientConstructor(agentStreamClientService, 'AgentStream');
   const creds = grpc.credentials.createSsl(Buffer.from(o.identity.caPem), Buffer.from(o.identity.keyPem), Buffer.from(o.identity.certPem));
   const address = o.collector ?? o.identity.collector;
   let client: grpc.Client | undefined;
@@ -73,10 +73,9 @@ export function startStream(o: StreamOptions): StreamClient {
     while (inflight.length < o.window) {
       const entries = outbox.peek(sentUpTo, batchLimit, o.batchMaxBytes);
       if (!entries.length) break;
-      const findings = entries.map((e) => decodeEntry(e.bytes));
       const first = entries[0]!.seq;
       const last = entries[entries.length - 1]!.seq;
-      call.write({ batch: { firstSeq: first, lastSeq: last, findings } });
+      call.write(encodeBatchMessage(first, last, entries.map((e) => e.bytes)));
       sentUpTo = last;
       inflight.push(last);
     }
