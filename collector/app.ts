@@ -11,6 +11,7 @@ import { CollectorServerCredentials } from './grpc/credentials.js';
 import { openPki, type Pki } from './grpc/pki.js';
 import { registerServices } from './grpc/server.js';
 import type { EvaluateOptions } from './engine/evaluate.js';
+import { scheduleRetention, type RetentionOptions } from './retention.js';
 import { buildPipeline, type AgentIdentity, type IngestResult, type Pipeline } from './pipeline/ingest.js';
 import { createStatePass, type StatePass } from './state-schedule.js';
 import type { AlertUpsert, CommitResult, IngestCommit, Store } from './store/types.js';
@@ -47,6 +48,8 @@ export interface CollectorOptions {
   log?: Logger;
   onCommitted?(agent: AgentIdentity, r: IngestResult): void;
   vulnerabilities?: VulnerabilityOptions;
+  /** Retention for the embedded store (the search-engine store schedules its own). */
+  retention?: RetentionOptions;
 }
 
 export interface Collector {
@@ -137,6 +140,9 @@ export async function buildCollector(o: CollectorOptions): Promise<Collector> {
     store: o.store, pki, pipeline, log: log.child({ component: 'collector.grpc' }),
     policy: () => ({ version: 1, checks: [], fimPaths: [] }),
   });
+  const stopRetention = o.store.kind === 'sqlite'
+    ? scheduleRetention(o.store, o.retention ?? { alertsDays: 400, findingsDays: 120, intervalHours: 6 }, log.child({ component: 'collector.retention' }))
+    : () => undefined;
   let bound = false;
   return {
     pki, store: o.store, pipeline, vulnerabilities, statePass,
@@ -161,6 +167,7 @@ export async function buildCollector(o: CollectorOptions): Promise<Collector> {
           server.tryShutdown(() => { clearTimeout(t); res(); });
         });
       }
+      stopRetention();
       await vulnerabilities.close();
       await statePass.stop();
       await o.store.close();

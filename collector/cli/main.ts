@@ -104,7 +104,10 @@ export async function main(argv: string[]): Promise<void> {
         const store = await openStore(cfg.store as never, dataDir);
         const rules = loadRules(resolveProgramPath(cfg.rules_dir));
         for (const e of rules.summary().errors) console.error(`rule skipped: ${e}`);
-        const c = await buildCollector({ dataDir, store, rules, listen: cfg.listen, serverNames: cfg.server_names, maxMessageBytes: cfg.max_message_bytes });
+        const c = await buildCollector({
+          dataDir, store, rules, listen: cfg.listen, serverNames: cfg.server_names, maxMessageBytes: cfg.max_message_bytes,
+          retention: { alertsDays: cfg.retention.alerts_days, findingsDays: cfg.retention.findings_days, intervalHours: cfg.retention.interval_hours },
+        });
         const { host, port } = await c.listen();
         console.log(`collector listening on ${host}:${port}; CA fingerprint ${c.pki.caFingerprint}`);
         // Rules are data: SIGHUP reloads them; a broken rule is skipped and reported, the rest stay active.
