@@ -81,7 +81,8 @@ export async function runAgent(o: RunOptions): Promise<void> {
     if (!c || c.enabled === 'off') continue;
     const { enabled: _e, schedule: _s, ...options } = c;
     const check = entry.create();
-    check.init(entry.configSchema.parse(options));
+    // init() validates its own options (with errors that name checks.<name>.<option>).
+    check.init(options);
     const stateDir = join(dataDir, 'state', entry.name);
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     const clog = log.child({ component: 'agent.check', check: entry.name });

@@ -21,19 +21,10 @@
 import { buildFeedIndex, matchPackages, type InstalledPackage, type OsvRecord } from '../../collector/vuln/index.js';
 import { evaluateHost } from '../../collector/vuln/findings.js';
 import type { FindingRecord } from '../../common/finding.js';
+import { prng as rng } from '../../common/prng.js';
 
 const BUDGET_MS = 200;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const VECTORS = [
   'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H', 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H', 'CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H',

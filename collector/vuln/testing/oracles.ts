@@ -13,17 +13,7 @@ export function toolAvailable(command: string, args: string[] = ['--version']): 
   return r.error === undefined && r.status === 0;
 }
 
-/** Seeded PRNG (mulberry32): the same seed gives the same pairs on every machine. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { prng } from '../../../common/prng.js';
 
 function runSh(script: string): Promise<string> {
   return new Promise((resolve, reject) => {
