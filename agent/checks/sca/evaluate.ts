@@ -168,23 +168,31 @@ export async function evaluateProbe(p: Probe, host: ScaHost): Promise<ProbeResul
   if ('net_accounts' in p) {
     const v = await unwrap(host.netAccounts(), (w) => na(`net accounts: ${w}`));
     if (isResult(v)) return v;
-    if (v.value.size === 0) return na('net accounts printed nothing the agent can read (non-English output?)');
-    const raw = v.value.get(p.net_accounts);
-    // "Never" / "None" mean no limit: 0 for thresholds and lengths, unlimited for ages.
+    const { values, byPosition } = v.value;
+    if (values.size === 0) return na('net accounts printed nothing the agent can read');
+    const raw = values.get(p.net_accounts);
+    const what = `net accounts: ${p.net_accounts}${byPosition ? ' (localized output, read by line order)' : ''}`;
+    // "Never" / "None" mean no limit: 0 for thresholds and lengths, unlimited for ages. Localized words cannot be read.
+    if (byPosition && raw !== undefined && !/^\d+$/.test(raw)) return na(`${what}: "${raw}" is not a number the agent can read`);
     const value = raw === undefined ? undefined : /^(never|none)$/i.test(raw) ? (/age/i.test(p.net_accounts) ? 'unlimited' : '0') : raw;
-    return valueResult(`net accounts: ${p.net_accounts}`, value, p);
+    return valueResult(what, value, p);
   }
   if ('auditpol' in p) {
     const v = await unwrap(host.auditpol(), (w) => na(`auditpol: ${w}`));
     if (isResult(v)) return v;
-    const setting = v.value.get(p.auditpol);
-    if (setting === undefined) return na(`auditpol has no subcategory "${p.auditpol}"`);
-    const ok = p.includes.every((w) => setting.includes(w));
-    return { result: ok ? 'pass' : 'fail', evidence: `audit policy ${p.auditpol}: ${setting}${ok ? '' : ` (expected ${p.includes.join(' and ')})`}` };
+    // By GUID when the policy gives one (names are in the display language), else by name.
+    const want = p.guid?.toUpperCase();
+    const row = want ? v.value.find((r) => r.guid === want) : v.value.find((r) => r.subcategory.toLowerCase() === p.auditpol.toLowerCase());
+    if (!row) return na(`auditpol has no subcategory ${p.auditpol}${want ? ` ${want}` : ''}`);
+    const what = `audit policy ${p.auditpol}${row.subcategory !== p.auditpol ? ` (${row.subcategory})` : ''}`;
+    if (row.success === undefined || row.failure === undefined) return na(`${what}: "${row.inclusion}" is not a setting the agent can read (not English?)`);
+    const ok = p.includes.every((w) => (w === 'Success' ? row.success : row.failure));
+    return { result: ok ? 'pass' : 'fail', evidence: `${what}: ${row.inclusion}${ok ? '' : ` (expected ${p.includes.join(' and ')})`}` };
   }
   const v = await unwrap(host.localUserActive(p.local_user), (w) => na(`net user ${p.local_user}: ${w}`));
   if (isResult(v)) return v;
   if (v.value === undefined) return { result: p.active ? 'fail' : 'pass', evidence: `no local user ${p.local_user}` };
+  if (!/^(yes|no)$/i.test(v.value)) return na(`local user ${p.local_user}: account active "${v.value}" is not Yes or No (net.exe output not in English?)`);
   const active = /^yes$/i.test(v.value);
   return { result: active === p.active ? 'pass' : 'fail', evidence: `local user ${p.local_user}: account active ${v.value}` };
 }

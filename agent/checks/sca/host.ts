@@ -11,8 +11,8 @@ import { DPKG_INSTALLED_STATES, DPKG_QUERY_FORMAT, parseDpkgQuery } from '../../
 import { parseRpmQuery, RPM_QUERY_FORMAT } from '../../host/linux/rpm.js';
 import { parseSshdT, type SshdConfig } from '../../host/linux/sshd.js';
 import type { CommandId, Runner } from '../../host/run.js';
-import { parseAuditpolCsv } from '../../host/windows/auditpol.js';
-import { parseNetAccounts } from '../../host/windows/net-accounts.js';
+import { parseAuditpolCsv, type AuditSetting } from '../../host/windows/auditpol.js';
+import { parseNetAccounts, parseNetAccountsPolicy, type NetAccountsPolicy } from '../../host/windows/net-accounts.js';
 import { parseRegQuery } from '../../host/windows/reg.js';
 import { defaultInbound } from '../firewall/firewall-items.js';
 import { readLinuxFirewall } from '../firewall/state.js';
@@ -34,8 +34,10 @@ export interface ScaHost {
   firewallDefaultInbound(): Promise<Fact<'allow' | 'deny' | 'unknown'>>;
   accounts(): Promise<Accounts>;
   registry(key: string, value: string): Promise<Fact<string | undefined>>;
-  netAccounts(): Promise<Fact<Map<string, string>>>;
-  auditpol(): Promise<Fact<Map<string, string>>>;
+  /** `net accounts` under its English labels (by line order when the output is localized). */
+  netAccounts(): Promise<Fact<NetAccountsPolicy>>;
+  /** `auditpol /get /category:* /r`: one row per subcategory, with its GUID. */
+  auditpol(): Promise<Fact<AuditSetting[]>>;
   /** `net user <name>`: the "Account active" line (`Yes`/`No`); undefined when there is no such user. */
   localUserActive(name: string): Promise<Fact<string | undefined>>;
 }
@@ -109,13 +111,16 @@ export function liveScaHost(run: Runner<CommandId>, procSys = '/proc/sys'): ScaH
         return { ok: false, why: why(e) };
       }
     }),
-    netAccounts: memo(() => fact(async () => parseNetAccounts((await run('net', ['accounts'])).stdout))),
+    netAccounts: memo(() => fact(async () => parseNetAccountsPolicy((await run('net', ['accounts'])).stdout))),
     auditpol: memo(() => fact(async () => parseAuditpolCsv((await run('auditpol', ['/get', '/category:*', '/r'])).stdout))),
     localUserActive: memo(async (name: string) => {
       try {
         // net.exe exits 2 for "The user name could not be found".
         const r = await run('net', ['user', name], { okExitCodes: [2] });
-        return { ok: true, value: r.exitCode ? undefined : parseNetAccounts(r.stdout).get('Account active') };
+        if (r.exitCode) return { ok: true, value: undefined };
+        // The label is localized: without it the answer cannot be read (never taken as "no such user").
+        const active = parseNetAccounts(r.stdout).get('Account active');
+        return active === undefined ? { ok: false, why: 'no "Account active" line (net.exe output not in English?)' } : { ok: true, value: active };
       } catch (e) {
         return { ok: false, why: why(e) };
       }

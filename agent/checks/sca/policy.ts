@@ -38,7 +38,12 @@ export const probeSchema = z.union([
   z.object({ firewall: z.literal('linux'), default_inbound: z.enum(['deny', 'allow']) }).strict(),
   z.object({ registry: regKey, value: z.string().min(1), ...expect, missing }).strict(),
   z.object({ net_accounts: z.string().min(1), ...expect, missing }).strict(),
-  z.object({ auditpol: z.string().min(1), includes: z.array(z.enum(['Success', 'Failure'])).min(1) }).strict(),
+  z.object({
+    auditpol: z.string().min(1).describe('The subcategory (English name, as auditpol prints it on an English system; used in evidence).'),
+    guid: z.string().regex(/^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$/, 'a subcategory GUID such as {0CCE9215-69AE-11D9-BED3-505054503030}').optional()
+      .describe('The subcategory GUID: matched instead of the name, which auditpol prints in the display language.'),
+    includes: z.array(z.enum(['Success', 'Failure'])).min(1),
+  }).strict(),
   z.object({ local_user: z.string().regex(/^[A-Za-z0-9_$ .-]+$/), active: z.boolean() }).strict(),
 ]);
 export type Probe = z.output<typeof probeSchema>;

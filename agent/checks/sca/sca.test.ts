@@ -9,7 +9,7 @@ import { parseKeyValue } from '../../host/linux/keyvalue.js';
 import { parsePam } from '../../host/linux/pam.js';
 import { parseSshdT } from '../../host/linux/sshd.js';
 import { parseAuditpolCsv } from '../../host/windows/auditpol.js';
-import { parseNetAccounts } from '../../host/windows/net-accounts.js';
+import { parseNetAccountsPolicy } from '../../host/windows/net-accounts.js';
 import { parseRegQuery } from '../../host/windows/reg.js';
 import { combine, evaluateCheck, evaluateProbe, meets } from './evaluate.js';
 import type { ScaHost } from './host.js';
@@ -79,17 +79,23 @@ describe('parsers', () => {
     ]);
   });
 
-  // No recording of these Windows tools could be made here; the strings follow the tools' documented
-  // line formats (reg.exe, net.exe, auditpol.exe /r), not invented fields.
-  it('Windows: reg query, net accounts, auditpol /r line formats', () => {
+  // Hand-written inputs, each for an edge case of the documented format; the recorded auditpol output
+  // is tested below ("Windows policies on recorded output").
+  it('Windows edge cases (hand-written): empty REG_SZ, localized net accounts, localized auditpol header', () => {
     expect(parseRegQuery('\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\LanmanServer\\Parameters\r\n    SMB1    REG_DWORD    0x0\r\n\r\n')).toEqual([{ name: 'SMB1', type: 'REG_DWORD', data: '0' }]);
-    expect(parseRegQuery('HKEY_LOCAL_MACHINE\\X\r\n    ProductType    REG_SZ    ServerNT\r\n')[0]).toEqual({ name: 'ProductType', type: 'REG_SZ', data: 'ServerNT' });
-    const na = parseNetAccounts('Force user logoff how long after time expires?:       Never\r\nMinimum password length:                              14\r\nLockout threshold:                                    Never\r\nThe command completed successfully.\r\n');
-    expect(na.get('Minimum password length')).toBe('14');
-    expect(na.get('Lockout threshold')).toBe('Never');
-    expect(na.get('Force user logoff how long after time expires?')).toBe('Never');
-    const ap = parseAuditpolCsv('Machine Name,Policy Target,Subcategory,Subcategory GUID,Inclusion Setting,Exclusion Setting\r\nWS1,System,Logon,{0CCE9215-69AE-11D9-BED3-505054503030},Success and Failure,\r\nWS1,System,Process Creation,{0CCE922B-69AE-11D9-BED3-505054503030},No Auditing,\r\n');
-    expect(ap).toEqual(new Map([['Logon', 'Success and Failure'], ['Process Creation', 'No Auditing']]));
+    // reg.exe pads an empty string value: "    Name    REG_SZ    " (set, empty: not "not set").
+    expect(parseRegQuery('HKEY_LOCAL_MACHINE\\X\r\n    legalnoticecaption    REG_SZ    \r\n    Local AppData    REG_SZ    C:\\a b\r\n')).toEqual([
+      { name: 'legalnoticecaption', type: 'REG_SZ', data: '' }, { name: 'Local AppData', type: 'REG_SZ', data: 'C:\\a b' },
+    ]);
+    const en = parseNetAccountsPolicy('Force user logoff how long after time expires?:       Never\r\nMinimum password length:                              14\r\nLockout threshold:                                    Never\r\nThe command completed successfully.\r\n');
+    expect(en).toEqual({ byPosition: false, values: new Map([['Force user logoff how long after time expires?', 'Never'], ['Minimum password length', '14'], ['Lockout threshold', 'Never']]) });
+    // Not English: the same nine lines in net.exe's order, read by position.
+    const de = parseNetAccountsPolicy(['Abmeldung erzwingen:      Nie', 'Kennwortalter min:        0', 'Kennwortalter max:        42', 'Kennwortlänge min:        7', 'Kennwortchronik:          Keine', 'Sperrschwelle:            Nie', 'Sperrdauer:               30', 'Sperrfenster:             30', 'Rolle:                    ARBEITSSTATION', 'Der Befehl wurde erfolgreich ausgeführt.'].join('\r\n'));
+    expect(de.byPosition).toBe(true);
+    expect(de.values.get('Minimum password length')).toBe('7');
+    expect(de.values.get('Lockout threshold')).toBe('Nie');
+    const loc = parseAuditpolCsv('Computername,Richtlinienziel,Unterkategorie,Unterkategorie-GUID,Einschlusseinstellung,Ausschlusseinstellung\r\nPC,System,Anmelden,{0cce9215-69ae-11d9-bed3-505054503030},Erfolg und Fehler,\r\n');
+    expect(loc).toEqual([{ subcategory: 'Anmelden', guid: '{0CCE9215-69AE-11D9-BED3-505054503030}', inclusion: 'Erfolg und Fehler', success: undefined, failure: undefined }]);
   });
 });
 
@@ -156,9 +162,9 @@ describe('probes and conditions', () => {
   it('Windows probes through the host interface: registry, net accounts "Never", auditpol, local users', async () => {
     const host = fakeHost({
       registry: async (_k, v) => ({ ok: true, value: v === 'SMB1' ? '1' : undefined }),
-      netAccounts: async () => ({ ok: true, value: parseNetAccounts('Lockout threshold:     Never\r\nMaximum password age (days):    42\r\n') }),
-      auditpol: async () => ({ ok: true, value: new Map([['Logon', 'Success']]) }),
-      localUserActive: async (n) => ({ ok: true, value: n === 'Guest' ? 'No' : undefined }),
+      netAccounts: async () => ({ ok: true, value: parseNetAccountsPolicy('Maximum password age (days):    42\r\nLockout threshold:     Never\r\n') }),
+      auditpol: async () => ({ ok: true, value: [{ subcategory: 'Logon', guid: '{0CCE9215-69AE-11D9-BED3-505054503030}', inclusion: 'Success', success: true, failure: false }] }),
+      localUserActive: async (n) => ({ ok: true, value: n === 'Guest' ? 'No' : n === 'Gast' ? 'Nein' : undefined }),
     });
     expect(await evaluateProbe({ registry: 'HKLM\\SYSTEM\\CurrentControlSet\\Services\\LanmanServer\\Parameters', value: 'SMB1', equals: 0 }, host)).toMatchObject({ result: 'fail', evidence: expect.stringContaining('SMB1 = 1') });
     expect((await evaluateProbe({ registry: 'HKLM\\X', value: 'Y', equals: 0, missing: 'pass' }, host)).result).toBe('pass');
@@ -167,11 +173,74 @@ describe('probes and conditions', () => {
     expect(await evaluateProbe({ auditpol: 'Logon', includes: ['Success', 'Failure'] }, host)).toMatchObject({ result: 'fail', evidence: 'audit policy Logon: Success (expected Success and Failure)' });
     expect((await evaluateProbe({ local_user: 'Guest', active: false }, host)).result).toBe('pass');
     expect(await evaluateProbe({ local_user: 'Administrator', active: false }, host)).toMatchObject({ result: 'pass', evidence: 'no local user Administrator' });
+    // A localized Yes/No is not read as "inactive".
+    expect((await evaluateProbe({ local_user: 'Gast', active: false }, host)).result).toBe('not_applicable');
+  });
+
+  it('localized outputs: auditpol matched by GUID, unreadable words not applicable, net accounts numbers by line order', async () => {
+    const host = fakeHost({
+      auditpol: async () => ({ ok: true, value: parseAuditpolCsv('Computername,Richtlinienziel,Unterkategorie,Unterkategorie-GUID,Einschlusseinstellung,Ausschlusseinstellung\r\nPC,System,Anmelden,{0CCE9215-69AE-11D9-BED3-505054503030},Erfolg und Fehler,\r\n') }),
+      netAccounts: async () => ({ ok: true, value: { byPosition: true, values: new Map([['Minimum password length', '7'], ['Lockout threshold', 'Nie']]) } }),
+    });
+    expect(await evaluateProbe({ auditpol: 'Logon', guid: '{0CCE9215-69AE-11D9-BED3-505054503030}', includes: ['Success'] }, host)).toEqual({ result: 'not_applicable', evidence: 'audit policy Logon (Anmelden): "Erfolg und Fehler" is not a setting the agent can read (not English?)' });
+    expect((await evaluateProbe({ auditpol: 'Logon', includes: ['Success'] }, host)).result).toBe('not_applicable');
+    expect(await evaluateProbe({ net_accounts: 'Minimum password length', gte: 14 }, host)).toEqual({ result: 'fail', evidence: 'net accounts: Minimum password length (localized output, read by line order) = 7 (expected ≥ 14)' });
+    expect((await evaluateProbe({ net_accounts: 'Lockout threshold', gte: 1 }, host)).result).toBe('not_applicable');
   });
 
   it('a check whose probes all fail to look is not applicable, evidence deduplicated', async () => {
     const r = await evaluateCheck({ condition: 'all', rules: [{ sshd: 'a', equals: 'x' }, { sshd: 'b', equals: 'y' }] }, fakeHost({ sshd: async () => ({ ok: false, why: 'sshd is not installed' }) }));
     expect(r).toEqual({ result: 'not_applicable', evidence: 'sshd is not installed' });
+  });
+});
+
+describe('Windows policies on recorded output', () => {
+  const policies = loadPolicies(policiesDir);
+  const windowsChecks = policies.filter((p) => p.policy.platforms.includes('win32')).flatMap((p) => p.checks);
+  // auditpol /get /category:* /r recorded on a Windows Server domain controller (agent/host/windows/fixtures/README.md).
+  const csv = readFileSync(new URL('../../host/windows/fixtures/auditpol-r.dc.cnquery.csv', import.meta.url), 'utf8');
+  const rows = parseAuditpolCsv(csv);
+  /** Independent reading of the recording: the Inclusion Setting cell of the line holding a GUID. */
+  const cell = (guid: string) => csv.split('\n').find((l) => l.includes(guid))?.split(',')[4];
+
+  it('parses every subcategory row of the recording, with its GUID and decoded setting', () => {
+    expect(rows).toHaveLength(csv.trim().split('\n').length - 1);
+    expect(new Set(rows.map((r) => r.guid)).size).toBe(rows.length);
+    for (const r of rows) {
+      expect(r.inclusion).toBe(cell(r.guid));
+      expect(r.success, r.subcategory).toBe(/^Success/.test(r.inclusion));
+      expect(r.failure, r.subcategory).toBe(/Failure$/.test(r.inclusion));
+    }
+    expect(rows.find((r) => r.subcategory === 'Logon')).toMatchObject({ guid: '{0CCE9215-69AE-11D9-BED3-505054503030}', inclusion: 'Success and Failure', success: true, failure: true });
+    expect(rows.find((r) => r.subcategory === 'Process Creation')).toMatchObject({ inclusion: 'No Auditing', success: false, failure: false });
+  });
+
+  it('every auditpol probe of the policies names a GUID that the recording gives the same subcategory name', () => {
+    const probes = windowsChecks.flatMap((c) => c.rules).filter((r) => 'auditpol' in r);
+    expect(probes.length).toBeGreaterThanOrEqual(6);
+    for (const p of probes) {
+      expect(p.guid, p.auditpol).toBeDefined();
+      expect(rows.find((r) => r.guid === p.guid?.toUpperCase())?.subcategory, p.auditpol).toBe(p.auditpol);
+    }
+  });
+
+  it('the audit checks give the recorded verdicts, and the evidence quotes the recorded value', async () => {
+    const host = fakeHost({ auditpol: async () => ({ ok: true, value: rows }) });
+    const audit = windowsChecks.filter((c) => c.rules.every((r) => 'auditpol' in r));
+    expect(audit.map((c) => c.id).sort()).toEqual(['win-audit-credential-validation', 'win-audit-logon', 'win-audit-process-creation', 'winsrv-audit-policy-change', 'winsrv-audit-security-group-management', 'winsrv-audit-user-account-management']);
+    for (const c of audit) {
+      const probe = c.rules[0] as { auditpol: string; guid: string; includes: ('Success' | 'Failure')[] };
+      const recorded = cell(probe.guid)!;
+      const want = probe.includes.every((w) => recorded.includes(w)) ? 'pass' : 'fail';
+      const r = await evaluateCheck(c, host);
+      expect(r.result, c.id).toBe(want);
+      expect(r.evidence, c.id).toContain(`audit policy ${probe.auditpol}: ${recorded}`);
+    }
+    // The domain controller's defaults: Logon audited for both, Credential Validation for success only.
+    const logon = await evaluateCheck(audit.find((c) => c.id === 'win-audit-logon')!, host);
+    expect(logon).toEqual({ result: 'pass', evidence: 'audit policy Logon: Success and Failure' });
+    const cred = await evaluateCheck(audit.find((c) => c.id === 'win-audit-credential-validation')!, host);
+    expect(cred).toEqual({ result: 'fail', evidence: 'audit policy Credential Validation: Success (expected Success and Failure)' });
   });
 });
 
