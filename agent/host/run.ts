@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { AgentCodes, AgentError } from '../errors.js';
 import { LSOF_LISTEN_ARGS } from './darwin/lsof.js';
+import { SOCKETFILTERFW_APPS_ARGS, SOCKETFILTERFW_PATH, SOCKETFILTERFW_STATE_ARGS } from './darwin/socketfilterfw.js';
 import { POWERSHELL_ARGV, POWERSHELL_PATH } from './windows/queries.js';
 
 export interface CommandSpec {
@@ -71,6 +72,12 @@ export const COMMANDS = {
   system_profiler: { paths: ['/usr/sbin/system_profiler'], timeoutMs: 180_000, maxBytes: 64 * MiB },
   /** macOS: `lsof -nP -iTCP -sTCP:LISTEN -iUDP` only (listening TCP and bound UDP sockets with their processes). */
   lsof: { paths: ['/usr/sbin/lsof'], timeoutMs: 30_000, maxBytes: 16 * MiB, argv: [LSOF_LISTEN_ARGS] },
+  /**
+   * macOS application firewall: `socketfilterfw --getglobalstate --getblockall --getallowsigned
+   * --getstealthmode` and `socketfilterfw --listapps` only. The tool also changes the firewall
+   * (`--set…`, `--add`, `--blockapp`…), so the allowlist pins its two read-only argument lists.
+   */
+  socketfilterfw: { paths: [SOCKETFILTERFW_PATH], timeoutMs: 15_000, maxBytes: 4 * MiB, argv: [SOCKETFILTERFW_STATE_ARGS, SOCKETFILTERFW_APPS_ARGS] },
   /**
    * Windows PowerShell, only with one of the fixed read-only queries of agent/host/windows/queries.ts
    * (`-NoProfile -NonInteractive -ExecutionPolicy Bypass -OutputFormat Text -Command <query>`): it is

@@ -1,6 +1,6 @@
 /**
  * firewall: the host firewall's state (product, enabled, default inbound policy, rules) as a `firewall`
- * snapshot: Linux products, or Windows Defender Firewall's three profiles.
+ * snapshot: Linux products, Windows Defender Firewall's three profiles, or macOS's application firewall.
  */
 import type { Check, CollectResult } from '../check.js';
 import { AgentCodes, AgentError } from '../../errors.js';
@@ -10,6 +10,7 @@ import { firewallConfig, type FirewallConfig } from './config.js';
 import { firewallItems } from './firewall-items.js';
 import { readLinuxFirewall } from './state.js';
 import { readWindowsFirewall, windowsFirewallItems } from './windows.js';
+import { darwinFirewallItems, readDarwinFirewall } from './darwin.js';
 
 export interface FirewallDeps {
   run: Runner<CommandId>;
@@ -31,6 +32,9 @@ export function createFirewallCheck(deps: Partial<FirewallDeps> = {}): Check {
       if (platform === 'win32') {
         // One item per profile; the products option names Linux products and does not apply.
         return { snapshots: [{ kind: 'firewall', items: windowsFirewallItems(await readWindowsFirewall(run)) }], events: [] };
+      }
+      if (platform === 'darwin') {
+        return { snapshots: [{ kind: 'firewall', items: darwinFirewallItems(await readDarwinFirewall(run)) }], events: [] };
       }
       if (platform !== 'linux') {
         throw new AgentError(AgentCodes.CHECK_UNSUPPORTED_PLATFORM, `check "firewall" cannot read the firewall on ${platform} yet`);

@@ -18,6 +18,7 @@ import { LSOF_LISTEN_ARGS, parseLsof } from '../../host/darwin/lsof.js';
 import { runPowerShell } from '../../host/windows/powershell.js';
 import { parseNetTcpListeners } from '../../host/windows/net-tcp-connection.js';
 import { readWindowsFirewall, windowsExposure, type WindowsFirewall } from '../firewall/windows.js';
+import { darwinExposure, readDarwinFirewall, type DarwinFirewall } from '../firewall/darwin.js';
 
 export interface ListenersDeps {
   run: Runner<CommandId>;
@@ -28,6 +29,8 @@ export interface ListenersDeps {
   firewall: () => Promise<LinuxFirewall>;
   /** Windows Defender Firewall, for the exposure verdict on Windows. */
   windowsFirewall: () => Promise<WindowsFirewall>;
+  /** macOS application firewall, for the exposure verdict on macOS. */
+  darwinFirewall: () => Promise<DarwinFirewall>;
 }
 
 export function createListenersCheck(deps: Partial<ListenersDeps> = {}): Check {
@@ -37,6 +40,7 @@ export function createListenersCheck(deps: Partial<ListenersDeps> = {}): Check {
   const platform = deps.platform ?? process.platform;
   const firewall = deps.firewall ?? (() => readLinuxFirewall(run));
   const windowsFirewall = deps.windowsFirewall ?? (() => readWindowsFirewall(run));
+  const darwinFirewall = deps.darwinFirewall ?? (() => readDarwinFirewall(run));
   let config: ListenersConfig | undefined;
   return {
     name: 'listeners',
@@ -58,7 +62,18 @@ export function createListenersCheck(deps: Partial<ListenersDeps> = {}): Check {
         const { stdout } = await run('lsof', LSOF_LISTEN_ARGS, { okExitCodes: [1] });
         const parsed = parseLsof(stdout);
         if (parsed.malformed > 0) ctx.log.warn('unparsed lsof lines', { lines: parsed.malformed });
-        return { snapshots: [{ kind: 'listener', items: darwinItems(parsed.sockets, config) }], events: [] };
+        const items = darwinItems(parsed.sockets, config);
+        // Beyond loopback, the verdict is the application firewall's (agent/checks/firewall/darwin.ts).
+        const fw = await darwinFirewall().catch((e: unknown) => e as Error);
+        for (const item of items) {
+          if (item.fields['exposure.bind_scope'] === 'loopback') continue;
+          const e = fw instanceof Error
+            ? { verdict: 'unknown', reason: `cannot read the application firewall: ${fw.message}` }
+            : darwinExposure(fw, { transport: item.fields['network.transport'] as 'tcp' | 'udp', port: Number(item.fields['server.port']), processName: item.fields['process.name'] as string | undefined });
+          item.fields['exposure.verdict'] = e.verdict;
+          item.fields['exposure.reason'] = e.reason;
+        }
+        return { snapshots: [{ kind: 'listener', items }], events: [] };
       }
       if (platform !== 'linux') {
         throw new AgentError(AgentCodes.CHECK_UNSUPPORTED_PLATFORM, `check "listeners" cannot list sockets on ${platform} yet`);
