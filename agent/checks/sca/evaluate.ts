@@ -44,14 +44,16 @@ export function meets(value: string, x: Expect): boolean {
   return true;
 }
 
-function valueResult(what: string, value: string | undefined, x: Expect): ProbeResult {
+/** `shown`: how the value was printed, when the probe compared a translation of it (`Never` read as 0). */
+function valueResult(what: string, value: string | undefined, x: Expect, shown?: string): ProbeResult {
   const want = describeExpect(x);
   if (value === undefined) {
     const result = x.missing ?? 'fail';
     return { result, evidence: `${what}: not set${want ? ` (expected ${want})` : ''}` };
   }
   const ok = meets(value, x);
-  return { result: ok ? 'pass' : 'fail', evidence: `${what} = ${value === '' ? '""' : value}${ok ? '' : ` (expected ${want})`}` };
+  const printed = value === '' ? '""' : shown !== undefined && shown !== value ? `${shown} (read as ${value})` : value;
+  return { result: ok ? 'pass' : 'fail', evidence: `${what} = ${printed}${ok ? '' : ` (expected ${want})`}` };
 }
 
 const na = (why: string): ProbeResult => ({ result: 'not_applicable', evidence: why });
@@ -175,7 +177,7 @@ export async function evaluateProbe(p: Probe, host: ScaHost): Promise<ProbeResul
     // "Never" / "None" mean no limit: 0 for thresholds and lengths, unlimited for ages. Localized words cannot be read.
     if (byPosition && raw !== undefined && !/^\d+$/.test(raw)) return na(`${what}: "${raw}" is not a number the agent can read`);
     const value = raw === undefined ? undefined : /^(never|none)$/i.test(raw) ? (/age/i.test(p.net_accounts) ? 'unlimited' : '0') : raw;
-    return valueResult(what, value, p);
+    return valueResult(what, value, p, raw);
   }
   if ('auditpol' in p) {
     const v = await unwrap(host.auditpol(), (w) => na(`auditpol: ${w}`));

@@ -244,6 +244,34 @@ describe('Windows policies on recorded output', () => {
   });
 });
 
+describe('Windows account policy on recorded output', () => {
+  // net accounts on a stand-alone Windows workstation with the default local policy (agent/host/windows/fixtures/README.md).
+  const text = readFileSync(new URL('../../host/windows/fixtures/net-accounts.workstation.renenyffenegger.txt', import.meta.url), 'utf8');
+  const policy = parseNetAccountsPolicy(text);
+  /** Independent reading: the text after the colon on the line that starts with the label. */
+  const cell = (label: string) => text.split('\n').find((l) => l.startsWith(`${label}:`))?.slice(label.length + 1).trim();
+
+  it('reads all nine lines by their English labels', () => {
+    expect(policy.byPosition).toBe(false);
+    expect(policy.values.size).toBe(9);
+    for (const [label, value] of policy.values) expect(value, label).toBe(cell(label));
+  });
+
+  it('the account-policy checks give the verdicts the recorded values call for, quoting them', async () => {
+    const host = fakeHost({ netAccounts: async () => ({ ok: true, value: policy }) });
+    const checks = loadPolicies(policiesDir).find((p) => p.policy.id === 'cg_windows')!.checks.filter((c) => c.rules.every((r) => 'net_accounts' in r));
+    const got = Object.fromEntries(await Promise.all(checks.map(async (c) => [c.id, await evaluateCheck(c, host)] as const)));
+    // Windows' defaults: no minimum length, no history, no lockout, 42-day maximum age, 30-minute lockout duration.
+    expect(got['win-password-min-length']).toEqual({ result: 'fail', evidence: 'net accounts: Minimum password length = 0 (expected ≥ 14)' });
+    expect(got['win-password-history']).toEqual({ result: 'fail', evidence: 'net accounts: Length of password history maintained = None (read as 0) (expected ≥ 24)' });
+    expect(got['win-password-max-age']).toEqual({ result: 'pass', evidence: 'net accounts: Maximum password age (days) = 42' });
+    expect(got['win-password-min-age']?.result).toBe('fail');
+    expect(got['win-lockout-threshold']).toEqual({ result: 'fail', evidence: 'net accounts: Lockout threshold = Never (read as 0) (expected ≥ 1 and ≤ 10)' });
+    expect(got['win-lockout-duration']).toEqual({ result: 'pass', evidence: 'net accounts: Lockout duration (minutes) = 30' });
+    expect(Object.keys(got).length).toBe(6);
+  });
+});
+
 describe('previous results (alerting on change)', () => {
   it('the second collection carries the first one\'s results; a restart keeps the last queued ones', async () => {
     let forward = '0';
