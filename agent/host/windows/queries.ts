@@ -53,6 +53,25 @@ export const POWERSHELL_QUERIES = {
   'firewall-rules':
     'Get-NetFirewallRule -Direction Inbound -Enabled True'
     + " | Select-Object Name, DisplayName, DisplayGroup, Enabled, Direction, Action, @{ Name = 'Profiles'; Expression = { $_.Profile.ToString() } }",
+
+  // --- Windows Update history and pending reboot (packages and inventory checks) ---
+  /**
+   * The Windows Update Agent's history, newest 10,000 entries, oldest first: parsed by
+   * update-history.ts. The COM object is made with [Activator] (read-only searcher, no New-Object).
+   * Date is written with .NET's `u` format: WUA's value is UTC, and ConvertTo-Json would take it for
+   * local time. Operation and ResultCode stay numbers (COM enums).
+   */
+  'update-history':
+    "$searcher = [Activator]::CreateInstance([Type]::GetTypeFromProgID('Microsoft.Update.Session')).CreateUpdateSearcher(); "
+    + '$count = [Math]::Min($searcher.GetTotalHistoryCount(), 10000); '
+    + '$(if ($count -gt 0) { $searcher.QueryHistory(0, $count) }) | Sort-Object -Property Date'
+    + " | Select-Object @{ Name = 'Date'; Expression = { $_.Date.ToString('u') } }, Operation, ResultCode, Title, "
+    + "@{ Name = 'UpdateID'; Expression = { $_.UpdateIdentity.UpdateID } }, ClientApplicationID, SupportUrl",
+  /** The three documented pending-reboot markers as booleans: parsed by reboot-pending.ts. */
+  'reboot-pending':
+    "[pscustomobject]@{ CbsRebootPending = Test-Path -LiteralPath 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending'; "
+    + "WindowsUpdateRebootRequired = Test-Path -LiteralPath 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired'; "
+    + "PendingFileRenameOperations = $null -ne (Get-ItemProperty -LiteralPath 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Session Manager' -Name PendingFileRenameOperations -ErrorAction SilentlyContinue) }",
 } as const;
 
 export type PowerShellQueryId = keyof typeof POWERSHELL_QUERIES;
