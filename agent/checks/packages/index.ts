@@ -12,6 +12,7 @@ import { SYSTEM_PROFILER_APPS_ARGS, parseSystemProfilerApps } from '../../host/d
 import { runPowerShell } from '../../host/windows/powershell.js';
 import { parseUninstallKeys } from '../../host/windows/uninstall-keys.js';
 import { parseHotfixes } from '../../host/windows/hotfix.js';
+import { parseUpdateHistory, type UpdateHistoryParse } from '../../host/windows/update-history.js';
 import { parseCheckConfig } from '../parse-config.js';
 import { packagesConfig, type PackagesConfig } from './config.js';
 import { appItems, dpkgFields, keepDpkg, rpmFields, toItems } from './package-items.js';
@@ -68,13 +69,21 @@ export function createPackagesCheck(deps: Partial<PackagesDeps> = {}): Check {
         return { snapshots: [{ kind: 'package', items: appItems(parsed.apps) }], events: [] };
       }
       if (platform === 'win32') {
-        // Programs from the Uninstall keys and Get-HotFix; the manager option is for Linux package databases.
-        const [programs, hotfixes] = await Promise.all([
+        // Programs from the Uninstall keys, Get-HotFix and the Windows Update history; the manager
+        // option is for Linux package databases. The history is extra: when the Windows Update Agent
+        // cannot be asked (service disabled, COM error), the snapshot goes out without it.
+        const [programs, hotfixes, history] = await Promise.all([
           runPowerShell(run, 'programs').then(parseUninstallKeys),
           runPowerShell(run, 'hotfixes').then(parseHotfixes),
+          runPowerShell(run, 'update-history').then(parseUpdateHistory).catch((e: unknown): UpdateHistoryParse | undefined => {
+            ctx.log.warn('windows update history not readable', { manager: 'windows', error: (e as Error).message });
+            return undefined;
+          }),
         ]);
         if (hotfixes.malformed > 0) ctx.log.warn('unparsed hotfix rows', { manager: 'windows', rows: hotfixes.malformed });
-        return { snapshots: [{ kind: 'package', items: windowsItems(programs.programs, hotfixes.hotfixes) }], events: [] };
+        if (history && history.malformed > 0) ctx.log.warn('unparsed windows update history rows', { manager: 'windows', rows: history.malformed });
+        const items = windowsItems(programs.programs, hotfixes.hotfixes, history?.installed ?? []);
+        return { snapshots: [{ kind: 'package', items }], events: [] };
       }
       if (platform !== 'linux') {
         throw new AgentError(AgentCodes.CHECK_UNSUPPORTED_PLATFORM, `check "packages" cannot read packages on ${platform} yet`);
