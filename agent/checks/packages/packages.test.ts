@@ -108,7 +108,8 @@ describe('state keys', () => {
 describe('packages check', () => {
   it('validates its config', () => {
     expect(() => createPackagesCheck().init({ manager: 'apt' })).toThrow(expect.objectContaining({ code: 'AGENT_CHECK_CONFIG_INVALID', where: 'checks.packages.manager' }));
-    expect(packagesConfig.parse({})).toEqual({ manager: 'auto', dpkg_states: 'on_disk' });
+    expect(() => createPackagesCheck().init({ windows_pending_updates: true })).toThrow();
+    expect(packagesConfig.parse({})).toEqual({ manager: 'auto', dpkg_states: 'on_disk', windows_pending_updates: 'off' });
   });
 
   it('reads rpm through the allowlisted runner with the documented query format', async () => {
@@ -194,6 +195,7 @@ const windowsRecordings: Partial<Record<PowerShellQueryId, string>> = {
   programs: 'Uninstall-keys.ws.cnquery.json',
   hotfixes: 'Get-HotFix.ws2019.cnquery.json',
   'update-history': 'WU-history.defender-definition.win10.puppet-blog.json',
+  'pending-updates': 'WU-search-pending.ws2019.cnquery.json',
 };
 const windowsFixture = (name: string) => readFileSync(new URL(`../../host/windows/fixtures/${name}`, import.meta.url), 'utf8');
 function windowsRunner(calls: PowerShellQueryId[], answers: Partial<Record<PowerShellQueryId, string | Error>> = {}) {
@@ -270,6 +272,40 @@ describe('packages check on Windows (genuine recordings through a fake runner)',
       'package.reported_by': ['get-hotfix', 'wu-history'], 'package.installed': '2019-02-13T03:10:00.000Z',
       'package.reference': 'https://support.microsoft.com/help/4487038',
     }]);
+  });
+
+  it('windows_pending_updates: search adds an update snapshot from the Windows Update search (genuine Server 2019 search)', async () => {
+    const calls: PowerShellQueryId[] = [];
+    const check = createPackagesCheck({ platform: 'win32', resolve: async () => undefined, run: windowsRunner(calls) });
+    check.init({ windows_pending_updates: 'search' });
+    const r = await check.collect(ctx);
+    expect(calls.sort()).toEqual(['hotfixes', 'pending-updates', 'programs', 'update-history']);
+    expect(r.snapshots.map((sn) => sn.kind)).toEqual(['package', 'update']);
+    const updates = r.snapshots[1]!.items;
+    expect(updates).toHaveLength(6);
+    expect(updates.filter((i) => i.fields['update.security'] === true).map((i) => i.fields['package.name'])).toEqual(['KB4537759', 'KB4538461']);
+    expect(updates[1]).toEqual({
+      kind: 'update', stateKey: 'update:0b669361-bcf2-4c1c-b4fb-e5629cfdc3c0',
+      fields: {
+        'package.name': 'KB4537759', 'package.type': 'hotfix', 'update.security': true, 'update.severity': 'Critical',
+        'package.description': '2020-02 Security Update for Adobe Flash Player for Windows Server 2019 for x64-based Systems (KB4537759)',
+        'update.id': '0b669361-bcf2-4c1c-b4fb-e5629cfdc3c0', 'update.reboot_required': false,
+      },
+    });
+    const spec = parseFieldsFile(fixture('../fields.yaml'), 'agent/checks/packages/fields.yaml');
+    const declared = new Map(spec.fields.map((f) => [f.name, f]));
+    for (const item of updates) {
+      for (const [name, value] of Object.entries(item.fields)) {
+        expect(declared.get(name)?.kinds, `${name} is declared for update`).toContain('update');
+        expect(valueFits(declared.get(name)!, value), `${name} = ${JSON.stringify(value)}`).toBe(true);
+      }
+    }
+  });
+
+  it('a failed Windows Update search sends no update snapshot (the collector keeps the last one)', async () => {
+    const check = createPackagesCheck({ platform: 'win32', resolve: async () => undefined, run: windowsRunner([], { 'pending-updates': new Error('0x8024402C') }) });
+    check.init({ windows_pending_updates: 'search' });
+    expect((await check.collect(ctx)).snapshots.map((sn) => sn.kind)).toEqual(['package']);
   });
 
   it('keeps one item per program listed twice (64-bit and WOW6432Node keys), reads install dates', () => {

@@ -7,6 +7,7 @@ import type { Observation } from '../check.js';
 import type { WindowsHotfix } from '../../host/windows/hotfix.js';
 import type { WindowsProgram } from '../../host/windows/uninstall-keys.js';
 import type { InstalledUpdate } from '../../host/windows/update-history.js';
+import type { PendingUpdate } from '../../host/windows/pending-updates.js';
 
 /** Where a hotfix item was seen: `package.reported_by`. */
 export type HotfixSource = 'get-hotfix' | 'wu-history';
@@ -71,6 +72,27 @@ export function windowsItems(programs: readonly WindowsProgram[], hotfixes: read
   for (const u of updates) {
     const stateKey = `hotfix:${u.id}`;
     byKey.set(stateKey, { kind: 'package', stateKey, fields: mergeInstalledUpdate(byKey.get(stateKey)?.fields, u) });
+  }
+  return [...byKey.values()];
+}
+
+/**
+ * Updates the Windows Update Agent offers and the host has not installed → `update` state items,
+ * state key `update:<UpdateID>` (the KB when there is no id; one KB may have several packages).
+ */
+export function pendingUpdateItems(updates: readonly PendingUpdate[]): Observation[] {
+  const byKey = new Map<string, Observation>();
+  for (const u of updates) {
+    const id = u.updateId ?? u.kbs[0] ?? u.title ?? '';
+    const f: Fields = { 'package.name': u.kbs[0] ?? u.title ?? id, 'package.type': 'hotfix', 'update.security': u.security };
+    if (u.title !== undefined) f['package.description'] = u.title;
+    if (u.kbs.length > 1) f['update.kbs'] = [...u.kbs];
+    if (u.severity !== undefined) f['update.severity'] = u.severity;
+    if (u.cves.length > 0) f['update.cves'] = [...u.cves];
+    if (u.updateId !== undefined) f['update.id'] = u.updateId;
+    if (u.rebootRequired !== undefined) f['update.reboot_required'] = u.rebootRequired;
+    const stateKey = `update:${id}`;
+    if (!byKey.has(stateKey)) byKey.set(stateKey, { kind: 'update', stateKey, fields: f });
   }
   return [...byKey.values()];
 }

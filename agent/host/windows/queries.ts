@@ -67,6 +67,18 @@ export const POWERSHELL_QUERIES = {
     + '$(if ($count -gt 0) { $searcher.QueryHistory(0, $count) }) | Sort-Object -Property Date'
     + " | Select-Object @{ Name = 'Date'; Expression = { $_.Date.ToString('u') } }, Operation, ResultCode, Title, "
     + "@{ Name = 'UpdateID'; Expression = { $_.UpdateIdentity.UpdateID } }, ClientApplicationID, SupportUrl",
+  /**
+   * Updates the configured update source (Windows Update or WSUS) offers and the host has not
+   * installed: parsed by pending-updates.ts. Asks the source over the network: only meaningful when
+   * the host reaches it, and may take long. Run only when the packages check is configured to.
+   */
+  'pending-updates':
+    "$searcher = [Activator]::CreateInstance([Type]::GetTypeFromProgID('Microsoft.Update.Session')).CreateUpdateSearcher(); "
+    + "$searcher.Search('IsInstalled=0 and IsHidden=0').Updates | Select-Object Title, MsrcSeverity, RebootRequired, "
+    + "@{ Name = 'UpdateID'; Expression = { $_.Identity.UpdateID } }, @{ Name = 'RevisionNumber'; Expression = { $_.Identity.RevisionNumber } }, "
+    + "@{ Name = 'KBArticleIDs'; Expression = { @($_.KBArticleIDs) } }, @{ Name = 'CveIDs'; Expression = { @($_.CveIDs) } }, "
+    + "@{ Name = 'SecurityBulletinIDs'; Expression = { @($_.SecurityBulletinIDs) } }, "
+    + "@{ Name = 'CategoryIDs'; Expression = { @($_.Categories | ForEach-Object { $_.CategoryID }) } }",
   /** The three documented pending-reboot markers as booleans: parsed by reboot-pending.ts. */
   'reboot-pending':
     "[pscustomobject]@{ CbsRebootPending = Test-Path -LiteralPath 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending'; "
