@@ -50,6 +50,28 @@ describe('Windows pending reboot facts', () => {
     });
   });
 
+  it('definition updates, MSRT and updates without a KB installed since boot do not date the reboot; nor does an installation after the first sighting', () => {
+    const history = [
+      ev('KB2267602', '2026-03-01T09:00:00Z'), // Defender definitions, right after boot, and every few hours
+      ev('KB890830', '2026-03-01T10:00:00Z'),
+      { kbs: [], title: 'Microsoft Edge-Stable Channel Version 122.0', operation: 'installation', result: 'succeeded', date: new Date('2026-03-01T11:00:00Z') } as UpdateHistoryEvent,
+      ev('KB5000500', '2026-03-08T02:00:00Z'),
+      ev('KB5000600', '2026-03-09T12:00:00Z'), // after the marker was first seen
+      ev('KB2267602', '2026-03-09T13:00:00Z'),
+    ];
+    const f = windowsRebootFacts({
+      markers: { ...none, 'windows-update-reboot-required': true }, bootTimeMs: boot, history,
+      firstSeenMs: { 'windows-update-reboot-required': Date.parse('2026-03-09T00:00:00Z') },
+    });
+    expect(f.pendingSince).toBe('2026-03-08T02:00:00.000Z');
+    expect(f.packages).toEqual(['KB5000500', 'KB5000600']);
+    // Only reboot-free installations since boot: the first sighting dates it.
+    expect(windowsRebootFacts({
+      markers: { ...none, 'cbs-reboot-pending': true }, bootTimeMs: boot, history: history.slice(0, 3),
+      firstSeenMs: { 'cbs-reboot-pending': Date.parse('2026-03-09T00:00:00Z') },
+    }).pendingSince).toBe('2026-03-09T00:00:00.000Z');
+  });
+
   it('without history after boot (or for file renames), the agent\'s first sighting is the date', () => {
     const f = windowsRebootFacts({
       markers: { ...none, 'pending-file-rename': true, 'cbs-reboot-pending': true },

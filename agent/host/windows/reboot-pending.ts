@@ -14,9 +14,12 @@
  *    installers as well as by updates).
  * The registry does not say when a key was written (PowerShell cannot read a key's last-write time),
  * so `pendingSince` is, for the two update markers, the first successful installation recorded in the
- * Windows Update history after the last boot (that is when the reboot became necessary); otherwise,
- * and for file renames, when this agent first saw the marker (an underestimate: it restarts with the
- * agent, never makes a reboot look older than it is).
+ * Windows Update history after the last boot and not after the agent first saw the marker (that is
+ * when the reboot became necessary). Installations that never need a restart do not count: those
+ * without a KB (Edge, Store-delivered components) and the KBs of definition updates and the malicious
+ * software removal tool (NO_REBOOT_KBS), which a host installs several times a day and would
+ * otherwise make every reboot look as old as the boot. Otherwise, and for file renames, it is when
+ * this agent first saw the marker (an underestimate: it restarts with the agent).
  */
 import { PowerShellJsonError, psGet, psRows } from './powershell-json.js';
 import type { UpdateHistoryEvent } from './update-history.js';
@@ -63,24 +66,33 @@ export interface WindowsRebootFacts {
   reasons: WindowsRebootReason[];
   /** ISO time the reboot became necessary (see the file comment for how it is estimated). */
   pendingSince?: string;
-  /** KBs installed since the last boot, which asked for the restart (from the update history). */
+  /** KBs installed since the last boot that may have asked for the restart (from the update history). */
   packages: string[];
 }
 
 const UPDATE_MARKERS: readonly WindowsRebootReason[] = ['cbs-reboot-pending', 'windows-update-reboot-required'];
+
+/**
+ * Updates installed without a restart, many times a day or month: Microsoft Defender definition
+ * updates (KB2267602; KB915597 before Windows 10; KB2461484 for Security Essentials) and the malicious
+ * software removal tool (KB890830).
+ */
+export const NO_REBOOT_KBS: ReadonlySet<string> = new Set(['KB2267602', 'KB915597', 'KB2461484', 'KB890830']);
 
 export function windowsRebootFacts(input: WindowsRebootInput): WindowsRebootFacts {
   const reasons = REASONS.filter((r) => input.markers[r]);
   const since: number[] = [];
   const sinceBoot = (input.history ?? []).filter((e) => e.operation === 'installation'
     && (e.result === 'succeeded' || e.result === 'succeeded-with-errors')
-    && e.date !== undefined && e.date.getTime() > input.bootTimeMs);
-  const packages = [...new Set(sinceBoot.flatMap((e) => e.kbs))].slice(0, 256);
+    && e.date !== undefined && e.date.getTime() > input.bootTimeMs
+    && e.kbs.some((kb) => !NO_REBOOT_KBS.has(kb)));
+  const packages = [...new Set(sinceBoot.flatMap((e) => e.kbs).filter((kb) => !NO_REBOOT_KBS.has(kb)))].slice(0, 256);
   for (const r of reasons) {
-    const fromHistory = UPDATE_MARKERS.includes(r) && sinceBoot.length > 0
-      ? Math.min(...sinceBoot.map((e) => e.date!.getTime()))
-      : undefined;
-    const t = fromHistory ?? input.firstSeenMs[r];
+    const seen = input.firstSeenMs[r];
+    const candidates = UPDATE_MARKERS.includes(r)
+      ? sinceBoot.map((e) => e.date!.getTime()).filter((t) => seen === undefined || t <= seen)
+      : [];
+    const t = candidates.length > 0 ? Math.min(...candidates) : seen;
     if (t !== undefined) since.push(t);
   }
   const out: WindowsRebootFacts = { required: reasons.length > 0, reasons, packages: reasons.length > 0 ? packages : [] };
