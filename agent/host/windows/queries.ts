@@ -3,7 +3,8 @@
  * an id (`runPowerShell(run, 'hotfixes')`); they never pass script text, and the command allowlist
  * (agent/host/run.ts) accepts `powershell` only with one of the argument lists built here.
  *
- * Every query is read-only (Get-* cmdlets, Select-Object, ForEach-Object over their results), starts
+ * Every query is read-only (Get-* cmdlets, Test-Path, Select-Object, Sort-Object, ForEach-Object over
+ * their results, and the Windows Update Agent's searcher, which only reads history and searches), starts
  * by switching the console to UTF-8 without a BOM (so Vietnamese program and user names survive the
  * pipe), and ends in `| ConvertTo-Json -Depth 4 -Compress`: the parsers beside this file read JSON,
  * never localised text. Scripts use single quotes only: a double quote would be mangled by
