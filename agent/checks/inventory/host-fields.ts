@@ -3,7 +3,7 @@ import type { Fields } from '../../../common/finding.js';
 import type { SystemFacts } from '../../host/system.js';
 import { osFamily } from '../../host/linux/os-release.js';
 import type { InventoryConfig } from './config.js';
-import type { RebootFacts } from '../../host/linux/reboot.js';
+import type { HostRebootFacts } from '../../host/reboot.js';
 import type { WindowsOsVersion } from '../../host/windows/os-version.js';
 
 const OS_TYPE: Partial<Record<NodeJS.Platform, string>> = { linux: 'linux', win32: 'windows', darwin: 'macos' };
@@ -17,17 +17,17 @@ function sortedUnique(values: Iterable<string>): string[] {
   return [...new Set(values)].sort();
 }
 
-/** host.reboot.* and host.os.kernel_installed from the pending-reboot facts (Linux). */
-export function rebootFields(r: RebootFacts): Fields {
+/** host.reboot.* (Linux and Windows) and host.os.kernel_installed (Linux) from the pending-reboot facts. */
+export function rebootFields(r: HostRebootFacts): Fields {
   const f: Fields = { 'host.reboot.required': r.required };
   if (r.reasons.length > 0) f['host.reboot.reasons'] = [...r.reasons];
   if (r.pendingSince !== undefined) f['host.reboot.pending_since'] = r.pendingSince;
   if (r.packages.length > 0) f['host.reboot.packages'] = [...r.packages];
-  if (r.newestKernel !== undefined) f['host.os.kernel_installed'] = r.newestKernel;
+  if ('newestKernel' in r && r.newestKernel !== undefined) f['host.os.kernel_installed'] = r.newestKernel;
   return f;
 }
 
-export function hostFields(facts: SystemFacts, config: InventoryConfig, reboot?: RebootFacts): Fields {
+export function hostFields(facts: SystemFacts, config: InventoryConfig, reboot?: HostRebootFacts): Fields {
   const rel = facts.osRelease ?? {};
   const linux = facts.platform === 'linux';
   const f: Fields = {

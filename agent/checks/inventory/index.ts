@@ -1,8 +1,7 @@
 /** inventory: one `host` state item describing the machine (OS, kernel, hardware, addresses). */
 import type { Check, CollectResult } from '../check.js';
 import { readSystemFacts, type SystemFacts } from '../../host/system.js';
-import { readRebootFacts } from '../../host/reboot.js';
-import type { RebootFacts } from '../../host/linux/reboot.js';
+import { createWindowsRebootReader, readRebootFacts, type HostRebootFacts } from '../../host/reboot.js';
 import { AgentCodes, AgentError } from '../../errors.js';
 import { parseCheckConfig } from '../parse-config.js';
 import { inventoryConfig, type InventoryConfig } from './config.js';
@@ -13,18 +12,18 @@ import { parseCurrentVersion, type WindowsOsVersion } from '../../host/windows/o
 
 export interface InventoryDeps {
   readFacts: () => Promise<SystemFacts>;
-  /** Pending reboot (Linux); undefined elsewhere. */
-  readReboot: () => Promise<RebootFacts | undefined>;
-  /** Windows: the allowlisted runner, for the CurrentVersion query (build and UBR). */
+  /** Pending reboot (Linux: files; Windows: registry markers through the runner); undefined elsewhere. */
+  readReboot: () => Promise<HostRebootFacts | undefined>;
+  /** Windows: the allowlisted runner, for the CurrentVersion query (build and UBR) and the reboot markers. */
   run: Runner<CommandId>;
   platform: NodeJS.Platform;
 }
 
 export function createInventoryCheck(deps: Partial<InventoryDeps> = {}): Check {
   const readFacts = deps.readFacts ?? readSystemFacts;
-  const readReboot = deps.readReboot ?? (() => readRebootFacts());
   const run = deps.run ?? runCommand;
   const platform = deps.platform ?? process.platform;
+  const readReboot = deps.readReboot ?? (platform === 'win32' ? createWindowsRebootReader(run) : () => readRebootFacts());
   let config: InventoryConfig | undefined;
   return {
     name: 'inventory',

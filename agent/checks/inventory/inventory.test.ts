@@ -11,7 +11,8 @@ import { hostFields, windowsOsFields } from './host-fields.js';
 import { createInventoryCheck } from './index.js';
 import { logger } from '../../../common/logger.js';
 import type { CommandResult } from '../../host/run.js';
-import { POWERSHELL_PATH, powershellArgs } from '../../host/windows/queries.js';
+import { POWERSHELL_PATH, POWERSHELL_QUERIES, powershellArgs, type PowerShellQueryId } from '../../host/windows/queries.js';
+import { createWindowsRebootReader } from '../../host/reboot.js';
 import { parseFieldsFile, valueFits } from '../fields-spec.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
@@ -226,6 +227,78 @@ describe('inventory on Windows (genuine CurrentVersion recordings through a fake
     c.init({});
     const f = (await c.collect(ctx)).snapshots[0]!.items[0]!.fields;
     expect(f['host.os.version']).toBe('10.0.20348');
+  });
+
+  // No genuine recording of the reboot markers exists (agent/host/windows/fixtures/README.md): the
+  // marker and history answers below are hand-written; CurrentVersion is the genuine recording.
+  describe('pending reboot (hand-written marker and history answers)', () => {
+    const boot = Date.parse('2026-03-01T08:00:00Z');
+    function windowsHost(answers: Partial<Record<PowerShellQueryId, string>>, now: { t: number }, calls: PowerShellQueryId[] = []) {
+      const run = async (_id: string, args: readonly string[]): Promise<CommandResult> => {
+        const q = (Object.keys(POWERSHELL_QUERIES) as PowerShellQueryId[]).find((k) => JSON.stringify(powershellArgs(k)) === JSON.stringify(args));
+        const stdout = q === 'os-version' ? recording('CurrentVersion.ws2022.cnquery.json') : q && answers[q];
+        if (q === undefined || stdout === undefined) throw new Error(`unexpected query ${q}`);
+        calls.push(q);
+        return { path: POWERSHELL_PATH, stdout, stderr: '', durationMs: 1 };
+      };
+      const c = createInventoryCheck({
+        platform: 'win32', readFacts: async () => winFacts, run,
+        readReboot: createWindowsRebootReader(run, { now: () => now.t, bootTimeMs: () => boot }),
+      });
+      c.init({});
+      return c;
+    }
+    const markers = (cbs: boolean, wu: boolean, rename: boolean) =>
+      JSON.stringify({ CbsRebootPending: cbs, WindowsUpdateRebootRequired: wu, PendingFileRenameOperations: rename });
+
+    it('an update marker: required, dated by the first installation since boot, with its KBs, fields declared', async () => {
+      const calls: PowerShellQueryId[] = [];
+      const history = JSON.stringify([
+        { Date: '2026-02-11 03:00:00Z', Operation: 1, ResultCode: 2, Title: '2026-02 Bản cập nhật tích lũy (KB5000100)' },
+        { Date: '2026-03-02 03:00:00Z', Operation: 1, ResultCode: 2, Title: '2026-03 Bản cập nhật tích lũy cho Windows Server 2022 (KB5000200)' },
+        { Date: '2026-03-02 03:05:00Z', Operation: 1, ResultCode: 4, Title: 'Failed (KB5000300)' },
+      ]);
+      const c = windowsHost({ 'reboot-pending': markers(true, true, false), 'update-history': history }, { t: Date.parse('2026-03-10T00:00:00Z') }, calls);
+      const f = (await c.collect(ctx)).snapshots[0]!.items[0]!.fields;
+      expect(calls.sort()).toEqual(['os-version', 'reboot-pending', 'update-history']);
+      expect(f).toMatchObject({
+        'host.reboot.required': true,
+        'host.reboot.reasons': ['cbs-reboot-pending', 'windows-update-reboot-required'],
+        'host.reboot.pending_since': '2026-03-02T03:00:00.000Z',
+        'host.reboot.packages': ['KB5000200'],
+        'host.os.version': '10.0.20348.2762',
+      });
+      expect(f['host.os.kernel_installed']).toBeUndefined();
+      const spec = parseFieldsFile(readFileSync(new URL('./fields.yaml', import.meta.url), 'utf8'), 'agent/checks/inventory/fields.yaml');
+      const declared = new Map(spec.fields.map((d) => [d.name, d]));
+      for (const [name, value] of Object.entries(f)) expect(valueFits(declared.get(name)!, value), name).toBe(true);
+    });
+
+    it('no marker: required false and no history query; a file rename is dated by the first sighting, kept across collections, reset when it clears', async () => {
+      const calls: PowerShellQueryId[] = [];
+      const answers: Partial<Record<PowerShellQueryId, string>> = { 'reboot-pending': markers(false, false, false) };
+      const now = { t: Date.parse('2026-03-10T00:00:00Z') };
+      const c = windowsHost(answers, now, calls);
+      expect((await c.collect(ctx)).snapshots[0]!.items[0]!.fields['host.reboot.required']).toBe(false);
+      expect(calls).not.toContain('update-history');
+      answers['reboot-pending'] = markers(false, false, true);
+      await c.collect(ctx);
+      now.t = Date.parse('2026-03-20T00:00:00Z');
+      let f = (await c.collect(ctx)).snapshots[0]!.items[0]!.fields;
+      expect(f).toMatchObject({ 'host.reboot.required': true, 'host.reboot.reasons': ['pending-file-rename'], 'host.reboot.pending_since': '2026-03-10T00:00:00.000Z' });
+      answers['reboot-pending'] = markers(false, false, false);
+      await c.collect(ctx);
+      answers['reboot-pending'] = markers(false, false, true);
+      f = (await c.collect(ctx)).snapshots[0]!.items[0]!.fields;
+      expect(f['host.reboot.pending_since']).toBe('2026-03-20T00:00:00.000Z');
+    });
+
+    it('markers that cannot be read: the host item goes out without reboot fields', async () => {
+      const c = windowsHost({ 'reboot-pending': '{"CbsRebootPending":true}' }, { t: boot });
+      const f = (await c.collect(ctx)).snapshots[0]!.items[0]!.fields;
+      expect(f['host.reboot.required']).toBeUndefined();
+      expect(f['host.os.version']).toBe('10.0.20348.2762');
+    });
   });
 
   it('names Windows 11 by build ≥ 22000 on clients, whatever ProductName says', () => {

@@ -1,9 +1,10 @@
 /**
  * packages: the full list of installed packages (dpkg, rpm; macOS application bundles; Windows
- * programs and hotfixes) as one `package` snapshot.
+ * programs and hotfixes) as one `package` snapshot; on Windows, when configured, the updates
+ * offered and not installed as an `update` snapshot.
  */
 import type { Fields } from '../../../common/finding.js';
-import type { Check, CheckContext, CollectResult } from '../check.js';
+import type { Check, CheckContext, CollectResult, Snapshot } from '../check.js';
 import { AgentCodes, AgentError } from '../../errors.js';
 import { commandPath, runCommand, type CommandId, type Resolver, type Runner } from '../../host/run.js';
 import { DPKG_QUERY_FORMAT, parseDpkgQuery } from '../../host/linux/dpkg.js';
@@ -12,10 +13,12 @@ import { SYSTEM_PROFILER_APPS_ARGS, parseSystemProfilerApps } from '../../host/d
 import { runPowerShell } from '../../host/windows/powershell.js';
 import { parseUninstallKeys } from '../../host/windows/uninstall-keys.js';
 import { parseHotfixes } from '../../host/windows/hotfix.js';
+import { parseUpdateHistory, type UpdateHistoryParse } from '../../host/windows/update-history.js';
+import { parsePendingUpdates } from '../../host/windows/pending-updates.js';
 import { parseCheckConfig } from '../parse-config.js';
 import { packagesConfig, type PackagesConfig } from './config.js';
 import { appItems, dpkgFields, keepDpkg, rpmFields, toItems } from './package-items.js';
-import { windowsItems } from './windows-items.js';
+import { pendingUpdateItems, windowsItems } from './windows-items.js';
 
 export interface PackagesDeps {
   run: Runner<CommandId>;
@@ -54,7 +57,7 @@ export function createPackagesCheck(deps: Partial<PackagesDeps> = {}): Check {
 
   return {
     name: 'packages',
-    kinds: ['package'],
+    kinds: ['package', 'update'],
     init(raw: unknown) {
       config = parseCheckConfig('packages', packagesConfig, raw);
     },
@@ -68,13 +71,32 @@ export function createPackagesCheck(deps: Partial<PackagesDeps> = {}): Check {
         return { snapshots: [{ kind: 'package', items: appItems(parsed.apps) }], events: [] };
       }
       if (platform === 'win32') {
-        // Programs from the Uninstall keys and Get-HotFix; the manager option is for Linux package databases.
-        const [programs, hotfixes] = await Promise.all([
+        // Programs from the Uninstall keys, Get-HotFix and the Windows Update history; the manager
+        // option is for Linux package databases. The history is extra: when the Windows Update Agent
+        // cannot be asked (service disabled, COM error), the snapshot goes out without it.
+        const [programs, hotfixes, history] = await Promise.all([
           runPowerShell(run, 'programs').then(parseUninstallKeys),
           runPowerShell(run, 'hotfixes').then(parseHotfixes),
+          runPowerShell(run, 'update-history').then(parseUpdateHistory).catch((e: unknown): UpdateHistoryParse | undefined => {
+            ctx.log.warn('windows update history not readable', { manager: 'windows', error: (e as Error).message });
+            return undefined;
+          }),
         ]);
         if (hotfixes.malformed > 0) ctx.log.warn('unparsed hotfix rows', { manager: 'windows', rows: hotfixes.malformed });
-        return { snapshots: [{ kind: 'package', items: windowsItems(programs.programs, hotfixes.hotfixes) }], events: [] };
+        if (history && history.malformed > 0) ctx.log.warn('unparsed windows update history rows', { manager: 'windows', rows: history.malformed });
+        const items = windowsItems(programs.programs, hotfixes.hotfixes, history?.installed ?? []);
+        const snapshots: Snapshot[] = [{ kind: 'package', items }];
+        if (config.windows_pending_updates === 'search') {
+          // A failed search (no route to the update source) sends no update snapshot: the collector
+          // keeps the last one it had rather than learning that nothing is pending.
+          const pending = await runPowerShell(run, 'pending-updates').then(parsePendingUpdates).catch((e: unknown) => {
+            ctx.log.warn('windows update search failed', { manager: 'windows', error: (e as Error).message });
+            return undefined;
+          });
+          if (pending && pending.malformed > 0) ctx.log.warn('unparsed pending update rows', { manager: 'windows', rows: pending.malformed });
+          if (pending) snapshots.push({ kind: 'update', items: pendingUpdateItems(pending.updates) });
+        }
+        return { snapshots, events: [] };
       }
       if (platform !== 'linux') {
         throw new AgentError(AgentCodes.CHECK_UNSUPPORTED_PLATFORM, `check "packages" cannot read packages on ${platform} yet`);

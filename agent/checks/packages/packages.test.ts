@@ -108,7 +108,8 @@ describe('state keys', () => {
 describe('packages check', () => {
   it('validates its config', () => {
     expect(() => createPackagesCheck().init({ manager: 'apt' })).toThrow(expect.objectContaining({ code: 'AGENT_CHECK_CONFIG_INVALID', where: 'checks.packages.manager' }));
-    expect(packagesConfig.parse({})).toEqual({ manager: 'auto', dpkg_states: 'on_disk' });
+    expect(() => createPackagesCheck().init({ windows_pending_updates: true })).toThrow();
+    expect(packagesConfig.parse({})).toEqual({ manager: 'auto', dpkg_states: 'on_disk', windows_pending_updates: 'off' });
   });
 
   it('reads rpm through the allowlisted runner with the documented query format', async () => {
@@ -193,31 +194,40 @@ describe('packages check', () => {
 const windowsRecordings: Partial<Record<PowerShellQueryId, string>> = {
   programs: 'Uninstall-keys.ws.cnquery.json',
   hotfixes: 'Get-HotFix.ws2019.cnquery.json',
+  'update-history': 'WU-history.defender-definition.win10.puppet-blog.json',
+  'pending-updates': 'WU-search-pending.ws2019.cnquery.json',
 };
 const windowsFixture = (name: string) => readFileSync(new URL(`../../host/windows/fixtures/${name}`, import.meta.url), 'utf8');
-function windowsRunner(calls: PowerShellQueryId[]) {
+function windowsRunner(calls: PowerShellQueryId[], answers: Partial<Record<PowerShellQueryId, string | Error>> = {}) {
   return async (id: CommandId, args: readonly string[]): Promise<CommandResult> => {
     const query = (Object.keys(POWERSHELL_QUERIES) as PowerShellQueryId[]).find((q) => JSON.stringify(powershellArgs(q)) === JSON.stringify(args));
+    const answer = query && answers[query];
     const file = query && windowsRecordings[query];
-    if (id !== 'powershell' || !query || !file) throw new Error(`no recording for ${id} ${args.join(' ')}`);
+    if (id !== 'powershell' || !query || (!file && answer === undefined)) throw new Error(`no recording for ${id} ${args.join(' ')}`);
     calls.push(query);
-    return { path: 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe', stdout: windowsFixture(file), stderr: '', durationMs: 1 };
+    if (answer instanceof Error) throw answer;
+    return { path: 'C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe', stdout: answer ?? windowsFixture(file!), stderr: '', durationMs: 1 };
   };
 }
 
 describe('packages check on Windows (genuine recordings through a fake runner)', () => {
-  it('reports Uninstall-key programs and Get-HotFix hotfixes, every field declared in fields.yaml', async () => {
+  it('reports Uninstall-key programs, Get-HotFix hotfixes and Windows Update history KBs, every field declared in fields.yaml', async () => {
     const calls: PowerShellQueryId[] = [];
     const check = createPackagesCheck({ platform: 'win32', resolve: async () => undefined, run: windowsRunner(calls) });
     check.init({});
     const r = await check.collect(ctx);
-    expect(calls.sort()).toEqual(['hotfixes', 'programs']);
+    expect(calls.sort()).toEqual(['hotfixes', 'programs', 'update-history']);
     const items = r.snapshots[0]!.items;
     const programs = items.filter((i) => i.fields['package.type'] === 'program');
     const hotfixes = items.filter((i) => i.fields['package.type'] === 'hotfix');
-    expect(hotfixes.map((i) => i.stateKey)).toEqual(['KB4486553', 'KB4462930', 'KB4470788', 'KB4480056', 'KB4487038', 'KB4482887'].map((kb) => `hotfix:${kb}`));
+    expect(hotfixes.map((i) => i.stateKey)).toEqual(['KB4486553', 'KB4462930', 'KB4470788', 'KB4480056', 'KB4487038', 'KB4482887', 'KB2267602'].map((kb) => `hotfix:${kb}`));
     expect(hotfixes.find((i) => i.fields['package.name'] === 'KB4470788')!.fields).toEqual({
-      'package.name': 'KB4470788', 'package.type': 'hotfix', 'package.description': 'Security Update',
+      'package.name': 'KB4470788', 'package.type': 'hotfix', 'package.description': 'Security Update', 'package.reported_by': ['get-hotfix'],
+    });
+    expect(hotfixes.find((i) => i.fields['package.name'] === 'KB2267602')!.fields).toEqual({
+      'package.name': 'KB2267602', 'package.type': 'hotfix', 'package.reported_by': ['wu-history'],
+      'package.description': 'Definition Update for Windows Defender Antivirus - KB2267602 (Definition 1.269.1089.0)',
+      'package.installed': '2018-06-12T01:48:16.000Z', 'package.reference': 'http://go.microsoft.com/fwlink/?LinkId=52661',
     });
     expect(programs.find((i) => i.fields['package.name'] === 'VMware Tools')).toEqual({
       kind: 'package', stateKey: 'program:VMware Tools:11.3.0.18090558',
@@ -235,6 +245,67 @@ describe('packages check on Windows (genuine recordings through a fake runner)',
         expect(valueFits(f!, value), `${name} = ${JSON.stringify(value)}`).toBe(true);
       }
     }
+  });
+
+  it('without the Windows Update history (service disabled), the snapshot still goes out, with a warning', async () => {
+    const warnings: string[] = [];
+    const wctx = { ...ctx, log: { ...ctx.log, warn: (msg: string) => { warnings.push(msg); return ctx.log; } } } as unknown as CheckContext;
+    const check = createPackagesCheck({ platform: 'win32', resolve: async () => undefined, run: windowsRunner([], { 'update-history': new Error('0x80070422') }) });
+    check.init({});
+    const items = (await check.collect(wctx)).snapshots[0]!.items;
+    expect(items.filter((i) => i.fields['package.type'] === 'hotfix')).toHaveLength(6);
+    expect(warnings).toEqual(['windows update history not readable']);
+  });
+
+  it('merges a KB listed by Get-HotFix and the history into one item; an uninstalled KB is not reported (hand-written history)', async () => {
+    const history = JSON.stringify([
+      { Date: '2019-02-13 03:00:00Z', Operation: 1, ResultCode: 2, Title: '2019-02 Cumulative Update for Windows Server 2019 for x64-based Systems (KB4487044)', UpdateID: 'a' },
+      { Date: '2019-02-13 03:10:00Z', Operation: 1, ResultCode: 2, Title: '2019-02 Security Update (KB4487038)', SupportUrl: 'https://support.microsoft.com/help/4487038' },
+      { Date: '2019-02-20 03:00:00Z', Operation: 2, ResultCode: 2, Title: '2019-02 Cumulative Update for Windows Server 2019 for x64-based Systems (KB4487044)', UpdateID: 'a' },
+    ]);
+    const check = createPackagesCheck({ platform: 'win32', resolve: async () => undefined, run: windowsRunner([], { 'update-history': history }) });
+    check.init({});
+    const hotfixes = (await check.collect(ctx)).snapshots[0]!.items.filter((i) => i.fields['package.type'] === 'hotfix');
+    expect(hotfixes.map((i) => i.fields['package.name'])).not.toContain('KB4487044');
+    expect(hotfixes.filter((i) => i.fields['package.name'] === 'KB4487038').map((i) => i.fields)).toEqual([{
+      'package.name': 'KB4487038', 'package.type': 'hotfix', 'package.description': 'Security Update',
+      'package.reported_by': ['get-hotfix', 'wu-history'], 'package.installed': '2019-02-13T03:10:00.000Z',
+      'package.reference': 'https://support.microsoft.com/help/4487038',
+    }]);
+  });
+
+  it('windows_pending_updates: search adds an update snapshot from the Windows Update search (genuine Server 2019 search)', async () => {
+    const calls: PowerShellQueryId[] = [];
+    const check = createPackagesCheck({ platform: 'win32', resolve: async () => undefined, run: windowsRunner(calls) });
+    check.init({ windows_pending_updates: 'search' });
+    const r = await check.collect(ctx);
+    expect(calls.sort()).toEqual(['hotfixes', 'pending-updates', 'programs', 'update-history']);
+    expect(r.snapshots.map((sn) => sn.kind)).toEqual(['package', 'update']);
+    const updates = r.snapshots[1]!.items;
+    expect(updates).toHaveLength(6);
+    expect(updates.filter((i) => i.fields['update.security'] === true).map((i) => i.fields['package.name'])).toEqual(['KB4537759', 'KB4538461']);
+    expect(updates[1]).toEqual({
+      kind: 'update', stateKey: 'update:0b669361-bcf2-4c1c-b4fb-e5629cfdc3c0',
+      fields: {
+        'package.name': 'KB4537759', 'package.type': 'hotfix', 'update.security': true, 'update.severity': 'Critical',
+        'package.description': '2020-02 Security Update for Adobe Flash Player for Windows Server 2019 for x64-based Systems (KB4537759)',
+        'update.id': '0b669361-bcf2-4c1c-b4fb-e5629cfdc3c0', 'update.reboot_required': false,
+      },
+    });
+    const spec = parseFieldsFile(fixture('../fields.yaml'), 'agent/checks/packages/fields.yaml');
+    const declared = new Map(spec.fields.map((f) => [f.name, f]));
+    for (const item of updates) {
+      for (const [name, value] of Object.entries(item.fields)) {
+        expect(declared.get(name)?.kinds, `${name} is declared for update`).toContain('update');
+        expect(valueFits(declared.get(name)!, value), `${name} = ${JSON.stringify(value)}`).toBe(true);
+      }
+    }
+  });
+
+  it('a failed Windows Update search sends no update snapshot (the collector keeps the last one)', async () => {
+    const check = createPackagesCheck({ platform: 'win32', resolve: async () => undefined, run: windowsRunner([], { 'pending-updates': new Error('0x8024402C') }) });
+    check.init({ windows_pending_updates: 'search' });
+    expect((await check.collect(ctx)).snapshots.map((sn) => sn.kind)).toEqual(['package']);
   });
 
   it('keeps one item per program listed twice (64-bit and WOW6432Node keys), reads install dates', () => {

@@ -5,7 +5,7 @@
  * The id property is `HotFixID` from Get-HotFix and `HotFixId` after Select-Object: matched without
  * case. InstalledOn is a `/Date(ms)/` string or PowerShell's `{ value, DateTime }` wrapper (the
  * DateTime text is localised and ignored); it is often missing. Get-HotFix lists only component-based
- * servicing updates: it is not the whole update history.
+ * servicing updates: it is not the whole update history (update-history.ts reads that).
  */
 import { psDate, psGet, psRows, psString } from './powershell-json.js';
 

@@ -9,6 +9,7 @@ const ids = Object.keys(POWERSHELL_QUERIES) as PowerShellQueryId[];
 const READ_ONLY = new Set([
   'Get-ItemProperty', 'Get-HotFix', 'Get-Process', 'Get-CimInstance', 'Get-NetTCPConnection',
   'Get-NetFirewallProfile', 'Get-NetFirewallRule', 'Select-Object', 'ForEach-Object', 'ConvertTo-Json',
+  'Test-Path', 'Sort-Object',
 ]);
 
 describe('PowerShell queries', () => {
@@ -21,6 +22,15 @@ describe('PowerShell queries', () => {
     expect(cmdlets.length).toBeGreaterThan(0);
     for (const c of cmdlets) expect(READ_ONLY, `${id} uses ${c}`).toContain(c);
     expect(script).not.toMatch(/\b(iex|Invoke-|Start-|Set-|Remove-|New-|Add-|Out-File)/i);
+  });
+
+  it('creates no COM object but the Windows Update searcher, and calls only its reading methods', () => {
+    for (const id of ids) {
+      const script = powershellScript(id);
+      for (const m of script.matchAll(/GetTypeFromProgID\('([^']+)'\)/g)) expect(m[1], id).toBe('Microsoft.Update.Session');
+      expect(script, id).not.toMatch(/\.(Install|Download|Uninstall|CreateUpdateInstaller|CreateUpdateDownloader|Commit)\w*\(/i);
+    }
+    expect(powershellScript('update-history')).toContain('.QueryHistory(0, $count)');
   });
 
   it('runs powershell.exe by absolute path with a fixed argument list', () => {

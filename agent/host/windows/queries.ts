@@ -3,7 +3,8 @@
  * an id (`runPowerShell(run, 'hotfixes')`); they never pass script text, and the command allowlist
  * (agent/host/run.ts) accepts `powershell` only with one of the argument lists built here.
  *
- * Every query is read-only (Get-* cmdlets, Select-Object, ForEach-Object over their results), starts
+ * Every query is read-only (Get-* cmdlets, Test-Path, Select-Object, Sort-Object, ForEach-Object over
+ * their results, and the Windows Update Agent's searcher, which only reads history and searches), starts
  * by switching the console to UTF-8 without a BOM (so Vietnamese program and user names survive the
  * pipe), and ends in `| ConvertTo-Json -Depth 4 -Compress`: the parsers beside this file read JSON,
  * never localised text. Scripts use single quotes only: a double quote would be mangled by
@@ -53,6 +54,37 @@ export const POWERSHELL_QUERIES = {
   'firewall-rules':
     'Get-NetFirewallRule -Direction Inbound -Enabled True'
     + " | Select-Object Name, DisplayName, DisplayGroup, Enabled, Direction, Action, @{ Name = 'Profiles'; Expression = { $_.Profile.ToString() } }",
+
+  // --- Windows Update history and pending reboot (packages and inventory checks) ---
+  /**
+   * The Windows Update Agent's history, newest 10,000 entries, oldest first: parsed by
+   * update-history.ts. The COM object is made with [Activator] (read-only searcher, no New-Object).
+   * Date is written with .NET's `u` format: WUA's value is UTC, and ConvertTo-Json would take it for
+   * local time. Operation and ResultCode stay numbers (COM enums).
+   */
+  'update-history':
+    "$searcher = [Activator]::CreateInstance([Type]::GetTypeFromProgID('Microsoft.Update.Session')).CreateUpdateSearcher(); "
+    + '$count = [Math]::Min($searcher.GetTotalHistoryCount(), 10000); '
+    + '$(if ($count -gt 0) { $searcher.QueryHistory(0, $count) }) | Sort-Object -Property Date'
+    + " | Select-Object @{ Name = 'Date'; Expression = { $_.Date.ToString('u') } }, Operation, ResultCode, Title, "
+    + "@{ Name = 'UpdateID'; Expression = { $_.UpdateIdentity.UpdateID } }, ClientApplicationID, SupportUrl",
+  /**
+   * Updates the configured update source (Windows Update or WSUS) offers and the host has not
+   * installed: parsed by pending-updates.ts. Asks the source over the network: only meaningful when
+   * the host reaches it, and may take long. Run only when the packages check is configured to.
+   */
+  'pending-updates':
+    "$searcher = [Activator]::CreateInstance([Type]::GetTypeFromProgID('Microsoft.Update.Session')).CreateUpdateSearcher(); "
+    + "$searcher.Search('IsInstalled=0 and IsHidden=0').Updates | Select-Object Title, MsrcSeverity, RebootRequired, "
+    + "@{ Name = 'UpdateID'; Expression = { $_.Identity.UpdateID } }, @{ Name = 'RevisionNumber'; Expression = { $_.Identity.RevisionNumber } }, "
+    + "@{ Name = 'KBArticleIDs'; Expression = { @($_.KBArticleIDs) } }, @{ Name = 'CveIDs'; Expression = { @($_.CveIDs) } }, "
+    + "@{ Name = 'SecurityBulletinIDs'; Expression = { @($_.SecurityBulletinIDs) } }, "
+    + "@{ Name = 'CategoryIDs'; Expression = { @($_.Categories | ForEach-Object { $_.CategoryID }) } }",
+  /** The three documented pending-reboot markers as booleans: parsed by reboot-pending.ts. */
+  'reboot-pending':
+    "[pscustomobject]@{ CbsRebootPending = Test-Path -LiteralPath 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\RebootPending'; "
+    + "WindowsUpdateRebootRequired = Test-Path -LiteralPath 'HKLM:\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\WindowsUpdate\\Auto Update\\RebootRequired'; "
+    + "PendingFileRenameOperations = $null -ne (Get-ItemProperty -LiteralPath 'HKLM:\\SYSTEM\\CurrentControlSet\\Control\\Session Manager' -Name PendingFileRenameOperations -ErrorAction SilentlyContinue) }",
 } as const;
 
 export type PowerShellQueryId = keyof typeof POWERSHELL_QUERIES;
