@@ -6,7 +6,6 @@ import { parseFieldsFile, valueFits } from '../fields-spec.js';
 import { recordedRunner } from '../../host/windows/fixtures/recorded-runner.js';
 import type { PowerShellQueryId } from '../../host/windows/queries.js';
 import { createFirewallCheck } from './index.js';
-import { windowsExposure, WINDOWS_RULES_NOT_EVALUATED } from './windows.js';
 
 const ctx: CheckContext = { log: logger('test', { check: 'firewall' }), stateDir: '/nonexistent', emit: async () => {} };
 const spec = parseFieldsFile(readFileSync(new URL('./fields.yaml', import.meta.url), 'utf8'), 'agent/checks/firewall/fields.yaml');
@@ -44,13 +43,5 @@ describe('firewall check on Windows (genuine Server 2022 recordings through a fa
     expect(items).toHaveLength(3);
     expect(items[1]!.fields['firewall.rules.count']).toBeUndefined();
     expect(items[1]!.fields['error.message']).toBe('inbound rules not readable: access denied');
-  });
-
-  it('exposure: unknown unless the firewall is off in every profile', () => {
-    const on = { name: 'Public', enabled: true, defaultInbound: 'block', defaultOutbound: 'allow' } as const;
-    expect(windowsExposure({ profiles: [on] })).toEqual({ verdict: 'unknown', reason: WINDOWS_RULES_NOT_EVALUATED });
-    expect(windowsExposure({ profiles: [{ ...on, enabled: 'not-configured' }] }).verdict).toBe('unknown');
-    expect(windowsExposure({ profiles: [] }).verdict).toBe('unknown');
-    expect(windowsExposure({ profiles: ['Domain', 'Private', 'Public'].map((name) => ({ ...on, name, enabled: false })) }).verdict).toBe('reachable');
   });
 });
