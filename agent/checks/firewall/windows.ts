@@ -22,12 +22,12 @@ export interface WindowsFirewall {
   /** The rules' filters (read for exposure only). */
   filters?: FirewallFilters;
   filtersError?: string;
-  /** The connected networks and their category (read for exposure only). */
+  /** The connected networks and their category. */
   networks?: ConnectionProfile[];
   networksError?: string;
 }
 
-/** `profiles`: what the firewall check reports; `exposure`: also the rule filters and active networks the evaluator needs. */
+/** `profiles`: what the firewall check reports (profiles, rules, connected networks); `exposure`: also the rule filters the evaluator needs. */
 export type WindowsFirewallDetail = 'profiles' | 'exposure';
 
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
@@ -38,7 +38,7 @@ export async function readWindowsFirewall(run: Runner<CommandId>, detail: Window
     runPowerShell(run, 'firewall-profiles').then(parseFirewallProfiles),
     runPowerShell(run, 'firewall-rules').then(parseFirewallRules).catch((e: unknown) => new Error(message(e))),
     exposure ? runPowerShell(run, 'firewall-rule-filters').then(parseFirewallFilters).catch((e: unknown) => new Error(message(e))) : undefined,
-    exposure ? runPowerShell(run, 'connection-profiles').then(parseConnectionProfiles).catch((e: unknown) => new Error(message(e))) : undefined,
+    runPowerShell(run, 'connection-profiles').then(parseConnectionProfiles).catch((e: unknown) => new Error(message(e))),
   ]);
   const fw: WindowsFirewall = { profiles: profiles.items };
   if (rules instanceof Error) fw.rulesError = rules.message;
@@ -46,7 +46,7 @@ export async function readWindowsFirewall(run: Runner<CommandId>, detail: Window
   if (filters instanceof Error) fw.filtersError = filters.message;
   else if (filters) fw.filters = filters;
   if (networks instanceof Error) fw.networksError = networks.message;
-  else if (networks) fw.networks = networks.profiles;
+  else fw.networks = networks.profiles;
   return fw;
 }
 
@@ -73,6 +73,11 @@ export function windowsFirewallItems(fw: WindowsFirewall): Observation[] {
       'firewall.default_inbound': inbound(p.defaultInbound),
     };
     if (assumed.length > 0) fields['firewall.assumed'] = assumed;
+    if (fw.networks) {
+      const here = fw.networks.filter((n) => n.firewallProfile.toLowerCase() === profile);
+      fields['firewall.active'] = here.length > 0;
+      if (here.length > 0) fields['firewall.networks'] = here.map((n) => `${n.name ?? '?'}${n.interfaceAlias ? ` (${n.interfaceAlias})` : ''}`);
+    }
     if (allow) {
       fields['firewall.rules.count'] = allow.length;
       fields['firewall.rules.summary'] = allow.slice(0, MAX_SUMMARY).map((r) => r.displayName ?? r.name);
