@@ -48,7 +48,9 @@ export function windowsItems(
     const bind = exposureOf(s);
     if (!config.scopes.includes(bind.scope)) continue;
     const key = listenerKey({ ...s, state: transport === 'tcp' ? 'LISTEN' : 'UNCONN', mapped: false, processes: [] });
-    if (byKey.has(key)) continue;
+    // Several processes can share a UDP port (SO_REUSEADDR): as on Linux, the lowest pid is reported.
+    const seen = byKey.get(key);
+    if (seen && (seen.fields['process.pid'] as number) <= l.pid) continue;
     const verdict = bind.scope === 'loopback' ? bind : exposure({
       ip: l.ip, port: l.port, transport, family: l.family, pid: l.pid, scope: bind.scope,
       ...(l.executable !== undefined ? { executable: l.executable } : {}), ...(l.services ? { services: l.services } : {}),

@@ -46,7 +46,7 @@ describe('listeners on Windows (genuine recordings through a fake runner)', () =
     expectDeclared(items);
   });
 
-  it('adds process, executable and services, UDP endpoints, keeps loopback local-only', async () => {
+  it('adds process, executable and services, UDP endpoints (lowest pid of a shared port), keeps loopback local-only', async () => {
     const tcp = JSON.stringify([
       { LocalAddress: '0.0.0.0', LocalPort: 5985, State: 2, OwningProcess: 4, ProcessName: 'System', Path: null, Services: null },
       { LocalAddress: '127.0.0.1', LocalPort: 5939, State: 2, OwningProcess: 3000, ProcessName: 'TeamViewer_Service', Path: null, Services: ['TeamViewer', 'Dịch vụ'] },
@@ -54,6 +54,7 @@ describe('listeners on Windows (genuine recordings through a fake runner)', () =
     const udp = JSON.stringify([
       { LocalAddress: '0.0.0.0', LocalPort: 5355, OwningProcess: 1500, ProcessName: 'svchost', Path: 'C:\\Windows\\System32\\svchost.exe', Services: 'Dnscache' },
       { LocalAddress: '::1', LocalPort: 51000, OwningProcess: 3000, ProcessName: 'TeamViewer_Service', Path: null, Services: null },
+      { LocalAddress: '0.0.0.0', LocalPort: 5355, OwningProcess: 1400, ProcessName: 'svchost', Path: 'C:\\Windows\\System32\\svchost.exe', Services: 'Dnscache' },
     ]);
     const domain = JSON.stringify({ Name: 'corp.example', InterfaceAlias: 'Ethernet', NetworkCategory: 2 });
     const check = createListenersCheck({ platform: 'win32', run: recordedRunner([], { 'tcp-listeners': tcp, 'udp-listeners': udp, 'connection-profiles': domain }) });
@@ -65,7 +66,7 @@ describe('listeners on Windows (genuine recordings through a fake runner)', () =
     expect(items[1]!.fields).toMatchObject({ 'exposure.verdict': 'local-only', 'service.names': ['Dịch vụ', 'TeamViewer'] });
     expect(items[1]!.fields['service.name']).toBeUndefined();
     // LLMNR's rule is disabled in the recording.
-    expect(items[2]!.fields).toMatchObject({ 'network.transport': 'udp', 'service.name': 'Dnscache', 'exposure.verdict': 'blocked' });
+    expect(items[2]!.fields).toMatchObject({ 'network.transport': 'udp', 'process.pid': 1400, 'service.name': 'Dnscache', 'exposure.verdict': 'blocked' });
     expect(items[3]!.fields).toMatchObject({ 'network.transport': 'udp', 'exposure.verdict': 'local-only' });
     expectDeclared(items);
   });

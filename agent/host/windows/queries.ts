@@ -71,7 +71,7 @@ export const POWERSHELL_QUERIES = {
    * Program paths are expanded with: parsed by firewall-filters.ts.
    */
   'firewall-rule-filters':
-    `$ids = @{}; ${INBOUND_RULES} | ForEach-Object { $ids[$_.InstanceID] = 1 }; $keep = { $ids.ContainsKey($_.InstanceID) }; `
+    `$ids = @{}; ${INBOUND_RULES} | ForEach-Object { $ids[$_.InstanceID] = 1 }; $keep = { $_.InstanceID -and $ids.ContainsKey($_.InstanceID) }; `
     + '[ordered]@{ '
     + `Port = @(${FILTER('Port')} InstanceID, Protocol, LocalPort, RemotePort, IcmpType); `
     + `Address = @(${FILTER('Address')} InstanceID, LocalAddress, RemoteAddress); `
