@@ -213,7 +213,7 @@ function evaluateProfile(l: WindowsListener, p: WindowsFirewallProfile, fw: Requ
   const partAllow = of('allow', 'condition')[0];
   const maybeAllow = of('allow', 'opaque')[0];
   if (maybeBlock && (allow || partAllow || p.defaultInbound === 'allow')) {
-    return { verdict: 'unknown', reason: `block rule ${ruleName(maybeBlock.rule)} may apply to ${what} (${texts(maybeBlock.parts, 'opaque')}: not modelled) in ${where}` };
+    return { verdict: 'unknown', reason: `block rule ${ruleName(maybeBlock.rule)} may apply to ${what} (${texts(maybeBlock.parts, 'opaque')}: cannot be decided from what the agent reads) in ${where}` };
   }
   if (allow) return { verdict: 'reachable', reason: `allowed by rule ${ruleName(allow.rule)} in ${where}${except}${edge(allow.rule)}` };
   if (p.defaultInbound === 'allow') return { verdict: 'reachable', reason: `no rule decides ${what}; ${defaultText(p.defaultInbound)} in ${where}${except}` };
@@ -224,7 +224,7 @@ function evaluateProfile(l: WindowsListener, p: WindowsFirewallProfile, fw: Requ
     };
   }
   if (maybeAllow) {
-    return { verdict: 'unknown', reason: `rule ${ruleName(maybeAllow.rule)} may allow ${what} (${texts(maybeAllow.parts, 'opaque')}: not modelled) in ${where}; otherwise ${defaultText(p.defaultInbound)}` };
+    return { verdict: 'unknown', reason: `rule ${ruleName(maybeAllow.rule)} may allow ${what} (${texts(maybeAllow.parts, 'opaque')}: cannot be decided from what the agent reads) in ${where}; otherwise ${defaultText(p.defaultInbound)}` };
   }
   const prog = l.executable ?? (l.pid === 4 ? 'System' : `pid ${l.pid}`);
   return { verdict: 'blocked', reason: `no enabled inbound allow rule matches ${what} of ${prog} in ${where}; ${defaultText(p.defaultInbound)}` };
