@@ -6,7 +6,6 @@ import { parseFieldsFile, valueFits } from '../fields-spec.js';
 import { recordedRunner } from '../../host/windows/fixtures/recorded-runner.js';
 import type { PowerShellQueryId } from '../../host/windows/queries.js';
 import { createFirewallCheck } from './index.js';
-import { windowsExposure, WINDOWS_RULES_NOT_EVALUATED } from './windows.js';
 
 const ctx: CheckContext = { log: logger('test', { check: 'firewall' }), stateDir: '/nonexistent', emit: async () => {} };
 const spec = parseFieldsFile(readFileSync(new URL('./fields.yaml', import.meta.url), 'utf8'), 'agent/checks/firewall/fields.yaml');
@@ -14,20 +13,28 @@ const spec = parseFieldsFile(readFileSync(new URL('./fields.yaml', import.meta.u
 describe('firewall check on Windows (genuine Server 2022 recordings through a fake runner)', () => {
   it('reports the three profiles with the enabled inbound allow rules that apply to each, every field declared', async () => {
     const calls: PowerShellQueryId[] = [];
-    const check = createFirewallCheck({ platform: 'win32', run: recordedRunner(calls) });
+    // No genuine Get-NetConnectionProfile JSON exists: the connected networks are hand-written.
+    const networks = JSON.stringify([
+      { Name: 'corp.example', InterfaceAlias: 'Ethernet', InterfaceIndex: 6, NetworkCategory: 2 },
+      { Name: 'Mạng khách', InterfaceAlias: 'Wi-Fi', InterfaceIndex: 9, NetworkCategory: 0 },
+    ]);
+    const check = createFirewallCheck({ platform: 'win32', run: recordedRunner(calls, { 'connection-profiles': networks }) });
     check.init({});
     const items = (await check.collect(ctx)).snapshots[0]!.items;
-    expect(calls.sort()).toEqual(['firewall-profiles', 'firewall-rules']);
+    expect(calls.sort()).toEqual(['connection-profiles', 'firewall-profiles', 'firewall-rules']);
     expect(items.map((i) => i.stateKey)).toEqual(['windows-firewall:domain', 'windows-firewall:private', 'windows-firewall:public']);
     // The recording: every profile Enabled True, DefaultInboundAction NotConfigured; of its 8 rules the
     // enabled inbound allow ones are WinRM HTTP and Remote Desktop, both for Domain and Private.
     expect(items[0]!.fields).toEqual({
       'firewall.product': 'windows-firewall', 'firewall.profile': 'domain', 'firewall.enabled': true,
       'firewall.default_inbound': 'deny', 'firewall.assumed': ['default_inbound'],
+      'firewall.active': true, 'firewall.networks': ['corp.example (Ethernet)'],
       'firewall.rules.count': 2,
       'firewall.rules.summary': ['Windows Remote Management (HTTP-In)', 'Remote Desktop - User Mode (TCP-In)'],
     });
-    expect(items[2]!.fields['firewall.rules.count']).toBe(0);
+    expect(items[1]!.fields['firewall.active']).toBe(false);
+    expect(items[1]!.fields['firewall.networks']).toBeUndefined();
+    expect(items[2]!.fields).toMatchObject({ 'firewall.rules.count': 0, 'firewall.active': true, 'firewall.networks': ['Mạng khách (Wi-Fi)'] });
     const declared = new Map(spec.fields.map((f) => [f.name, f]));
     for (const item of items) {
       for (const [name, value] of Object.entries(item.fields)) {
@@ -44,13 +51,7 @@ describe('firewall check on Windows (genuine Server 2022 recordings through a fa
     expect(items).toHaveLength(3);
     expect(items[1]!.fields['firewall.rules.count']).toBeUndefined();
     expect(items[1]!.fields['error.message']).toBe('inbound rules not readable: access denied');
-  });
-
-  it('exposure: unknown unless the firewall is off in every profile', () => {
-    const on = { name: 'Public', enabled: true, defaultInbound: 'block', defaultOutbound: 'allow' } as const;
-    expect(windowsExposure({ profiles: [on] })).toEqual({ verdict: 'unknown', reason: WINDOWS_RULES_NOT_EVALUATED });
-    expect(windowsExposure({ profiles: [{ ...on, enabled: 'not-configured' }] }).verdict).toBe('unknown');
-    expect(windowsExposure({ profiles: [] }).verdict).toBe('unknown');
-    expect(windowsExposure({ profiles: ['Domain', 'Private', 'Public'].map((name) => ({ ...on, name, enabled: false })) }).verdict).toBe('reachable');
+    // The connected networks have no answer here either: whether the profile is active is not said.
+    expect(items[1]!.fields['firewall.active']).toBeUndefined();
   });
 });

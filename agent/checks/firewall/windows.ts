@@ -8,30 +8,49 @@ import { runPowerShell } from '../../host/windows/powershell.js';
 import {
   parseFirewallProfiles, parseFirewallRules, type FirewallAction, type WindowsFirewallProfile, type WindowsFirewallRule,
 } from '../../host/windows/firewall.js';
+import { parseFirewallFilters, type FirewallFilters } from '../../host/windows/firewall-filters.js';
+import { parseConnectionProfiles, type ConnectionProfile } from '../../host/windows/net-connection-profile.js';
+import { ruleApplies } from './windows-exposure.js';
+
+export { ruleApplies };
 
 export interface WindowsFirewall {
   profiles: WindowsFirewallProfile[];
   /** Enabled inbound rules; undefined when they could not be read. */
   rules?: WindowsFirewallRule[];
   rulesError?: string;
+  /** The rules' filters (read for exposure only). */
+  filters?: FirewallFilters;
+  filtersError?: string;
+  /** The connected networks and their category. */
+  networks?: ConnectionProfile[];
+  networksError?: string;
 }
 
-export async function readWindowsFirewall(run: Runner<CommandId>): Promise<WindowsFirewall> {
-  const [profiles, rules] = await Promise.all([
+/** `profiles`: what the firewall check reports (profiles, rules, connected networks); `exposure`: also the rule filters the evaluator needs. */
+export type WindowsFirewallDetail = 'profiles' | 'exposure';
+
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+export async function readWindowsFirewall(run: Runner<CommandId>, detail: WindowsFirewallDetail = 'profiles'): Promise<WindowsFirewall> {
+  const exposure = detail === 'exposure';
+  const [profiles, rules, filters, networks] = await Promise.all([
     runPowerShell(run, 'firewall-profiles').then(parseFirewallProfiles),
-    runPowerShell(run, 'firewall-rules').then(parseFirewallRules).catch((e: unknown) => e as Error),
+    runPowerShell(run, 'firewall-rules').then(parseFirewallRules).catch((e: unknown) => new Error(message(e))),
+    exposure ? runPowerShell(run, 'firewall-rule-filters').then(parseFirewallFilters).catch((e: unknown) => new Error(message(e))) : undefined,
+    runPowerShell(run, 'connection-profiles').then(parseConnectionProfiles).catch((e: unknown) => new Error(message(e))),
   ]);
-  if (rules instanceof Error) return { profiles: profiles.items, rulesError: rules.message };
-  return { profiles: profiles.items, rules: rules.items.filter((r) => r.enabled && r.direction === 'inbound') };
+  const fw: WindowsFirewall = { profiles: profiles.items };
+  if (rules instanceof Error) fw.rulesError = rules.message;
+  else fw.rules = rules.items.filter((r) => r.enabled && r.direction === 'inbound');
+  if (filters instanceof Error) fw.filtersError = filters.message;
+  else if (filters) fw.filters = filters;
+  if (networks instanceof Error) fw.networksError = networks.message;
+  else fw.networks = networks.profiles;
+  return fw;
 }
 
 const MAX_SUMMARY = 50;
-
-/** Whether a rule's Profiles (`Any`, `Domain, Private`, …) include a profile. */
-export function ruleApplies(rule: WindowsFirewallRule, profile: string): boolean {
-  const list = (rule.profiles ?? 'Any').split(',').map((p) => p.trim().toLowerCase());
-  return list.includes('any') || list.includes(profile.toLowerCase());
-}
 
 /**
  * NotConfigured means the profile's local store leaves the setting to Windows' built-in default
@@ -54,6 +73,11 @@ export function windowsFirewallItems(fw: WindowsFirewall): Observation[] {
       'firewall.default_inbound': inbound(p.defaultInbound),
     };
     if (assumed.length > 0) fields['firewall.assumed'] = assumed;
+    if (fw.networks) {
+      const here = fw.networks.filter((n) => n.firewallProfile.toLowerCase() === profile);
+      fields['firewall.active'] = here.length > 0;
+      if (here.length > 0) fields['firewall.networks'] = here.map((n) => `${n.name ?? '?'}${n.interfaceAlias ? ` (${n.interfaceAlias})` : ''}`);
+    }
     if (allow) {
       fields['firewall.rules.count'] = allow.length;
       fields['firewall.rules.summary'] = allow.slice(0, MAX_SUMMARY).map((r) => r.displayName ?? r.name);
@@ -61,18 +85,4 @@ export function windowsFirewallItems(fw: WindowsFirewall): Observation[] {
     if (fw.rulesError !== undefined) fields['error.message'] = `inbound rules not readable: ${fw.rulesError}`;
     return { kind: 'firewall', stateKey: `windows-firewall:${profile}`, fields };
   });
-}
-
-export const WINDOWS_RULES_NOT_EVALUATED = 'Windows Firewall rules not evaluated yet';
-
-/**
- * A listener's exposure from the Windows firewall, as far as it is known without evaluating rules
- * (their port, address and program filters are not read): reachable when the firewall is off in
- * every profile, unknown otherwise.
- */
-export function windowsExposure(fw: WindowsFirewall): { verdict: 'reachable' | 'unknown'; reason: string } {
-  if (fw.profiles.length > 0 && fw.profiles.every((p) => p.enabled === false)) {
-    return { verdict: 'reachable', reason: 'Windows Firewall is off in every profile (Domain, Private, Public)' };
-  }
-  return { verdict: 'unknown', reason: WINDOWS_RULES_NOT_EVALUATED };
 }

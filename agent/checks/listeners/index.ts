@@ -1,6 +1,6 @@
 /**
  * listeners: every listening TCP and bound UDP socket, with its process, as one `listener` snapshot
- * (Linux: ss; macOS: lsof; Windows: Get-NetTCPConnection, TCP only).
+ * (Linux: ss; macOS: lsof; Windows: Get-NetTCPConnection and Get-NetUDPEndpoint).
  */
 import type { Check, CollectResult } from '../check.js';
 import { AgentCodes, AgentError } from '../../errors.js';
@@ -13,11 +13,14 @@ import { readLinuxFirewall, type LinuxFirewall } from '../firewall/state.js';
 import { parseCheckConfig } from '../parse-config.js';
 import { listenersConfig, type ListenersConfig } from './config.js';
 import { listenerItem, mainProcess, mergeSockets } from './listener-items.js';
-import { darwinItems, windowsItems, type WindowsExposure } from './platform-items.js';
+import { darwinItems, windowsItems } from './platform-items.js';
 import { LSOF_LISTEN_ARGS, parseLsof } from '../../host/darwin/lsof.js';
 import { runPowerShell } from '../../host/windows/powershell.js';
 import { parseNetTcpListeners } from '../../host/windows/net-tcp-connection.js';
-import { readWindowsFirewall, windowsExposure, type WindowsFirewall } from '../firewall/windows.js';
+import { parseNetUdpEndpoints } from '../../host/windows/net-udp-endpoint.js';
+import { readWindowsFirewall, type WindowsFirewall } from '../firewall/windows.js';
+import { windowsListenerExposure } from '../firewall/windows-exposure.js';
+import type { Exposure } from '../firewall/exposure.js';
 import { darwinExposure, readDarwinFirewall, type DarwinFirewall } from '../firewall/darwin.js';
 
 export interface ListenersDeps {
@@ -39,7 +42,7 @@ export function createListenersCheck(deps: Partial<ListenersDeps> = {}): Check {
   const accounts = deps.accounts ?? (() => loadAccounts());
   const platform = deps.platform ?? process.platform;
   const firewall = deps.firewall ?? (() => readLinuxFirewall(run));
-  const windowsFirewall = deps.windowsFirewall ?? (() => readWindowsFirewall(run));
+  const windowsFirewall = deps.windowsFirewall ?? (() => readWindowsFirewall(run, 'exposure'));
   const darwinFirewall = deps.darwinFirewall ?? (() => readDarwinFirewall(run));
   let config: ListenersConfig | undefined;
   return {
@@ -51,12 +54,18 @@ export function createListenersCheck(deps: Partial<ListenersDeps> = {}): Check {
     async collect(ctx): Promise<CollectResult> {
       if (!config) throw new AgentError(AgentCodes.CHECK_NOT_INITIALIZED, 'check "listeners" used before init()');
       if (platform === 'win32') {
-        const [{ listeners, malformed }, exposure] = await Promise.all([
-          runPowerShell(run, 'tcp-listeners').then(parseNetTcpListeners),
-          windowsFirewall().then(windowsExposure, (e: unknown): WindowsExposure => ({ verdict: 'unknown', reason: `cannot read Windows Firewall: ${(e as Error).message}` })),
+        const wants = (t: 'tcp' | 'udp') => config!.transports.includes(t);
+        const [tcp, udp, fw] = await Promise.all([
+          wants('tcp') ? runPowerShell(run, 'tcp-listeners').then(parseNetTcpListeners) : { listeners: [], malformed: 0 },
+          wants('udp') ? runPowerShell(run, 'udp-listeners').then(parseNetUdpEndpoints) : { endpoints: [], malformed: 0 },
+          windowsFirewall().catch((e: unknown) => (e instanceof Error ? e : new Error(String(e)))),
         ]);
-        if (malformed > 0) ctx.log.warn('unparsed Get-NetTCPConnection rows', { rows: malformed });
-        return { snapshots: [{ kind: 'listener', items: windowsItems(listeners, config, exposure) }], events: [] };
+        if (tcp.malformed > 0) ctx.log.warn('unparsed Get-NetTCPConnection rows', { rows: tcp.malformed });
+        if (udp.malformed > 0) ctx.log.warn('unparsed Get-NetUDPEndpoint rows', { rows: udp.malformed });
+        const exposure = fw instanceof Error
+          ? (): Exposure => ({ verdict: 'unknown', reason: `cannot read Windows Firewall: ${fw.message}` })
+          : (l: Parameters<typeof windowsListenerExposure>[0]) => windowsListenerExposure(l, fw);
+        return { snapshots: [{ kind: 'listener', items: windowsItems({ tcp: tcp.listeners, udp: udp.endpoints }, config, exposure) }], events: [] };
       }
       if (platform === 'darwin') {
         const { stdout } = await run('lsof', LSOF_LISTEN_ARGS, { okExitCodes: [1] });

@@ -1,10 +1,12 @@
-/** Listeners on Windows (Get-NetTCPConnection) and macOS (lsof) → `listener` state items. Pure. */
+/** Listeners on Windows (Get-NetTCPConnection, Get-NetUDPEndpoint) and macOS (lsof) → `listener` state items. Pure. */
 import type { Fields } from '../../../common/finding.js';
 import type { Observation } from '../check.js';
 import { NO_ACCOUNTS } from '../../host/accounts.js';
 import type { LsofSocket } from '../../host/darwin/lsof.js';
 import type { SsSocket } from '../../host/linux/ss.js';
-import type { WindowsTcpListener } from '../../host/windows/net-tcp-connection.js';
+import type { WindowsEndpoint } from '../../host/windows/net-tcp-connection.js';
+import type { Exposure } from '../firewall/exposure.js';
+import type { WindowsListener } from '../firewall/windows-exposure.js';
 import type { ListenersConfig } from './config.js';
 import { exposureOf } from './exposure.js';
 import { listenerItem, listenerKey, mainProcess, mergeSockets } from './listener-items.js';
@@ -29,22 +31,33 @@ export function darwinItems(sockets: readonly LsofSocket[], config: ListenersCon
   });
 }
 
-export interface WindowsExposure { verdict: 'reachable' | 'unknown'; reason: string }
-
-/** Windows: TCP only (no UDP parser: see README). Exposure beyond loopback comes from `beyondLoopback`. */
-export function windowsItems(listeners: readonly WindowsTcpListener[], config: ListenersConfig, beyondLoopback: WindowsExposure): Observation[] {
-  if (!config.transports.includes('tcp')) return [];
+/**
+ * Windows: listening TCP (Get-NetTCPConnection) and bound UDP (Get-NetUDPEndpoint) sockets. Loopback is
+ * local-only; any other socket gets `exposure(listener)` (the Windows Firewall evaluator).
+ */
+export function windowsItems(
+  sockets: { tcp: readonly WindowsEndpoint[]; udp: readonly WindowsEndpoint[] },
+  config: ListenersConfig,
+  exposure: (l: WindowsListener) => Exposure,
+): Observation[] {
   const byKey = new Map<string, Observation>();
-  for (const l of listeners) {
-    const s = { transport: 'tcp', ip: l.ip, port: l.port, family: l.family, dualStack: false } as const;
-    const exposure = exposureOf(s);
-    if (!config.scopes.includes(exposure.scope)) continue;
-    const key = listenerKey({ ...s, state: 'LISTEN', mapped: false, processes: [] });
-    if (byKey.has(key)) continue;
-    const verdict = exposure.scope === 'loopback' ? exposure : beyondLoopback;
+  const all = [...sockets.tcp.map((e) => ['tcp', e] as const), ...sockets.udp.map((e) => ['udp', e] as const)];
+  for (const [transport, l] of all) {
+    if (!config.transports.includes(transport)) continue;
+    const s = { transport, ip: l.ip, port: l.port, family: l.family, dualStack: false } as const;
+    const bind = exposureOf(s);
+    if (!config.scopes.includes(bind.scope)) continue;
+    const key = listenerKey({ ...s, state: transport === 'tcp' ? 'LISTEN' : 'UNCONN', mapped: false, processes: [] });
+    // Several processes can share a UDP port (SO_REUSEADDR): as on Linux, the lowest pid is reported.
+    const seen = byKey.get(key);
+    if (seen && (seen.fields['process.pid'] as number) <= l.pid) continue;
+    const verdict = bind.scope === 'loopback' ? bind : exposure({
+      ip: l.ip, port: l.port, transport, family: l.family, pid: l.pid, scope: bind.scope,
+      ...(l.executable !== undefined ? { executable: l.executable } : {}), ...(l.services ? { services: l.services } : {}),
+    });
     const f: Fields = {
-      'server.ip': l.ip, 'server.port': l.port, 'network.transport': 'tcp', 'network.type': l.family,
-      'exposure.bind_scope': exposure.scope, 'exposure.verdict': verdict.verdict, 'exposure.reason': verdict.reason,
+      'server.ip': l.ip, 'server.port': l.port, 'network.transport': transport, 'network.type': l.family,
+      'exposure.bind_scope': bind.scope, 'exposure.verdict': verdict.verdict, 'exposure.reason': verdict.reason,
       'process.pid': l.pid,
     };
     if (l.processName !== undefined) f['process.name'] = l.processName;

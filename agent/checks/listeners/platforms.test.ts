@@ -7,7 +7,6 @@ import type { CommandId, CommandResult } from '../../host/run.js';
 import { LSOF_LISTEN_ARGS } from '../../host/darwin/lsof.js';
 import { recordedRunner } from '../../host/windows/fixtures/recorded-runner.js';
 import type { PowerShellQueryId } from '../../host/windows/queries.js';
-import { WINDOWS_RULES_NOT_EVALUATED } from '../firewall/windows.js';
 import { createListenersCheck } from './index.js';
 
 const ctx: CheckContext = { log: logger('test', { check: 'listeners' }), stateDir: '/nonexistent', emit: async () => {} };
@@ -25,41 +24,63 @@ function expectDeclared(items: readonly Observation[]): void {
 }
 
 describe('listeners on Windows (genuine recordings through a fake runner)', () => {
-  it('reports Get-NetTCPConnection listeners with the firewall-based verdict, every field declared', async () => {
+  // Get-NetUDPEndpoint and Get-NetConnectionProfile have no genuine recording: their answers are hand-written.
+  const public1 = JSON.stringify({ Name: 'Network 2', InterfaceAlias: 'Ethernet', InterfaceIndex: 12, NetworkCategory: 0, IPAddresses: ['10.0.0.5'] });
+
+  it('reports Get-NetTCPConnection listeners with the verdict of the genuine rules and filters, every field declared', async () => {
     const calls: PowerShellQueryId[] = [];
-    const check = createListenersCheck({ platform: 'win32', run: recordedRunner(calls) });
+    const check = createListenersCheck({ platform: 'win32', run: recordedRunner(calls, { 'udp-listeners': '', 'connection-profiles': public1 }) });
     check.init({});
     const items = (await check.collect(ctx)).snapshots[0]!.items;
-    expect(calls.sort()).toEqual(['firewall-profiles', 'firewall-rules', 'tcp-listeners']);
+    expect(calls.sort()).toEqual(['connection-profiles', 'firewall-profiles', 'firewall-rule-filters', 'firewall-rules', 'tcp-listeners', 'udp-listeners']);
     // The recording is of the bare cmdlet: no ProcessName, Path or Services (the agent's query adds them).
     expect(items).toEqual([{
       kind: 'listener', stateKey: 'tcp::::49672',
       fields: {
         'server.ip': '::', 'server.port': 49672, 'network.transport': 'tcp', 'network.type': 'ipv6',
-        'exposure.bind_scope': 'all', 'exposure.verdict': 'unknown', 'exposure.reason': WINDOWS_RULES_NOT_EVALUATED,
+        'exposure.bind_scope': 'all', 'exposure.verdict': 'blocked',
+        'exposure.reason': 'no enabled inbound allow rule matches TCP port 49672 of pid 2136 in the Public profile (network Network 2 on Ethernet); default inbound action NotConfigured (Windows default: Block)',
         'process.pid': 2136,
       },
     }]);
     expectDeclared(items);
   });
 
-  it('adds process, executable and services from the query, keeps loopback local-only, reports no UDP', async () => {
-    const rows = JSON.stringify([
-      { LocalAddress: '0.0.0.0', LocalPort: 135, State: 2, OwningProcess: 1000, ProcessName: 'svchost', Path: 'C:\\Windows\\system32\\svchost.exe', Services: 'RpcSs' },
+  it('adds process, executable and services, UDP endpoints (lowest pid of a shared port), keeps loopback local-only', async () => {
+    const tcp = JSON.stringify([
+      { LocalAddress: '0.0.0.0', LocalPort: 5985, State: 2, OwningProcess: 4, ProcessName: 'System', Path: null, Services: null },
       { LocalAddress: '127.0.0.1', LocalPort: 5939, State: 2, OwningProcess: 3000, ProcessName: 'TeamViewer_Service', Path: null, Services: ['TeamViewer', 'Dịch vụ'] },
     ]);
-    const check = createListenersCheck({ platform: 'win32', run: recordedRunner([], { 'tcp-listeners': rows, 'firewall-profiles': new Error('denied') }) });
+    const udp = JSON.stringify([
+      { LocalAddress: '0.0.0.0', LocalPort: 5355, OwningProcess: 1500, ProcessName: 'svchost', Path: 'C:\\Windows\\System32\\svchost.exe', Services: 'Dnscache' },
+      { LocalAddress: '::1', LocalPort: 51000, OwningProcess: 3000, ProcessName: 'TeamViewer_Service', Path: null, Services: null },
+      { LocalAddress: '0.0.0.0', LocalPort: 5355, OwningProcess: 1400, ProcessName: 'svchost', Path: 'C:\\Windows\\System32\\svchost.exe', Services: 'Dnscache' },
+    ]);
+    const domain = JSON.stringify({ Name: 'corp.example', InterfaceAlias: 'Ethernet', NetworkCategory: 2 });
+    const check = createListenersCheck({ platform: 'win32', run: recordedRunner([], { 'tcp-listeners': tcp, 'udp-listeners': udp, 'connection-profiles': domain }) });
     check.init({});
     const items = (await check.collect(ctx)).snapshots[0]!.items;
-    expect(items[0]!.fields).toMatchObject({ 'process.name': 'svchost', 'process.executable': 'C:\\Windows\\system32\\svchost.exe', 'service.name': 'RpcSs', 'service.names': ['RpcSs'], 'exposure.verdict': 'unknown' });
-    expect(String(items[0]!.fields['exposure.reason'])).toContain('cannot read Windows Firewall: denied');
+    expect(items.map((i) => i.stateKey)).toEqual(['tcp:0.0.0.0:5985', 'tcp:127.0.0.1:5939', 'udp:0.0.0.0:5355', 'udp:::1:51000']);
+    expect(items[0]!.fields).toMatchObject({ 'process.name': 'System', 'exposure.verdict': 'reachable' });
+    expect(String(items[0]!.fields['exposure.reason'])).toContain('(WINRM-HTTP-In-TCP) in the Domain profile');
     expect(items[1]!.fields).toMatchObject({ 'exposure.verdict': 'local-only', 'service.names': ['Dịch vụ', 'TeamViewer'] });
     expect(items[1]!.fields['service.name']).toBeUndefined();
+    // LLMNR's rule is disabled in the recording.
+    expect(items[2]!.fields).toMatchObject({ 'network.transport': 'udp', 'process.pid': 1400, 'service.name': 'Dnscache', 'exposure.verdict': 'blocked' });
+    expect(items[3]!.fields).toMatchObject({ 'network.transport': 'udp', 'exposure.verdict': 'local-only' });
     expectDeclared(items);
+  });
 
-    const udpOnly = createListenersCheck({ platform: 'win32', run: recordedRunner() });
+  it('reads only the transports configured; an unreadable firewall leaves the verdict unknown', async () => {
+    const calls: PowerShellQueryId[] = [];
+    const udp = JSON.stringify({ LocalAddress: '0.0.0.0', LocalPort: 123, OwningProcess: 1520, ProcessName: 'svchost', Services: 'W32Time' });
+    const udpOnly = createListenersCheck({ platform: 'win32', run: recordedRunner(calls, { 'udp-listeners': udp, 'firewall-profiles': new Error('denied') }) });
     udpOnly.init({ transports: ['udp'] });
-    expect((await udpOnly.collect(ctx)).snapshots[0]!.items).toEqual([]);
+    const items = (await udpOnly.collect(ctx)).snapshots[0]!.items;
+    expect(calls).not.toContain('tcp-listeners');
+    expect(items.map((i) => [i.stateKey, i.fields['exposure.verdict'], i.fields['exposure.reason']])).toEqual([
+      ['udp:0.0.0.0:123', 'unknown', 'cannot read Windows Firewall: denied'],
+    ]);
   });
 });
 

@@ -31,13 +31,25 @@ describe('Get-NetFirewallRule parser (genuine recording, fixtures/README.md)', (
     expect(items).toHaveLength(8);
   });
 
-  it('maps Enabled, Direction and Action', () => {
+  it('maps Enabled, Direction, Action and EdgeTraversalPolicy', () => {
     expect(items.find((r) => r.name === 'RemoteDesktop-UserMode-In-TCP')).toEqual({
-      name: 'RemoteDesktop-UserMode-In-TCP', displayName: 'Remote Desktop - User Mode (TCP-In)', group: 'Remote Desktop',
+      name: 'RemoteDesktop-UserMode-In-TCP', id: 'RemoteDesktop-UserMode-In-TCP', edgeTraversal: 'Block', displayName: 'Remote Desktop - User Mode (TCP-In)', group: 'Remote Desktop',
       enabled: true, direction: 'inbound', action: 'allow', profiles: 'Domain, Private',
     });
     expect(items.find((r) => r.name === 'FPS-ICMP4-ERQ-In')).toMatchObject({ enabled: false, direction: 'inbound' });
     expect(items.find((r) => r.name === 'CoreNet-DHCP-Out')).toMatchObject({ enabled: true, direction: 'outbound', profiles: 'Any' });
     expect(items.filter((r) => r.enabled && r.direction === 'inbound').map((r) => r.name)).toEqual(['WINRM-HTTP-In-TCP', 'RemoteDesktop-UserMode-In-TCP']);
+  });
+
+  it('keys a rule by InstanceID, by Name when InstanceID is not printed; reads edge traversal names and numbers', () => {
+    // Hand-written rows (edge cases the recording does not have).
+    const rows = parseFirewallRules(JSON.stringify([
+      { InstanceID: '{6A1E7C9B-0000-0000-0000-000000000001}', Name: 'gpo-rule', Enabled: 1, Direction: 1, Action: 4, EdgeTraversalPolicy: 1 },
+      { Name: 'local-rule', Enabled: 'True', Direction: 'Inbound', Action: 'Allow', EdgeTraversalPolicy: 'DeferToApp' },
+    ])).items;
+    expect(rows.map((r) => [r.id, r.action, r.edgeTraversal])).toEqual([
+      ['{6A1E7C9B-0000-0000-0000-000000000001}', 'block', 'Allow'],
+      ['local-rule', 'allow', 'DeferToApp'],
+    ]);
   });
 });

@@ -9,7 +9,8 @@
  *   NotConfigured on a profile means Windows' built-in default applies (inbound Block, outbound Allow)
  *   unless a GPO says otherwise: it is reported as is, not guessed;
  * - rule Enabled: 1 True, 2 False; Direction: 1 Inbound, 2 Outbound.
- * Rule addresses and ports live in separate filter objects (Get-NetFirewallPortFilter …), not here.
+ * - rule EdgeTraversalPolicy: 0 Block, 1 Allow, 2 DeferToUser, 3 DeferToApp.
+ * Rule addresses, ports, programs and services live in separate filter objects (firewall-filters.ts).
  */
 import { psEnum, psGet, psRows, psString } from './powershell-json.js';
 
@@ -17,6 +18,8 @@ const GPO_BOOLEAN = { 0: 'False', 1: 'True', 2: 'NotConfigured' } as const;
 const ACTION = { 0: 'NotConfigured', 2: 'Allow', 4: 'Block' } as const;
 const RULE_ENABLED = { 1: 'True', 2: 'False' } as const;
 const DIRECTION = { 1: 'Inbound', 2: 'Outbound' } as const;
+/** MSFT_NetFirewallRule.EdgeTraversalPolicy. */
+const EDGE_TRAVERSAL = { 0: 'Block', 1: 'Allow', 2: 'DeferToUser', 3: 'DeferToApp' } as const;
 
 export type FirewallAction = 'allow' | 'block' | 'not-configured';
 
@@ -30,6 +33,8 @@ export interface WindowsFirewallProfile {
 
 export interface WindowsFirewallRule {
   name: string;
+  /** InstanceID: the key of the rule's filters (firewall-filters.ts); the Name when not printed. */
+  id: string;
   displayName?: string;
   group?: string;
   enabled: boolean;
@@ -37,6 +42,8 @@ export interface WindowsFirewallRule {
   action: FirewallAction;
   /** As printed: `Any`, `Domain, Private`, … */
   profiles?: string;
+  /** Block (the default), Allow, DeferToUser or DeferToApp: whether Teredo-tunnelled traffic may use the rule. */
+  edgeTraversal?: 'Block' | 'Allow' | 'DeferToUser' | 'DeferToApp';
 }
 
 export interface FirewallParse<T> { items: T[]; malformed: number }
@@ -75,13 +82,15 @@ export function parseFirewallRules(text: string): FirewallParse<WindowsFirewallR
       malformed++;
       continue;
     }
-    const rule: WindowsFirewallRule = { name, enabled: enabled === 'True', direction: direction === 'Inbound' ? 'inbound' : 'outbound', action: act };
+    const rule: WindowsFirewallRule = { name, id: psString(psGet(row, 'InstanceID')) ?? name, enabled: enabled === 'True', direction: direction === 'Inbound' ? 'inbound' : 'outbound', action: act };
     const displayName = psString(psGet(row, 'DisplayName'));
     const group = psString(psGet(row, 'DisplayGroup'));
     const profiles = psString(psGet(row, 'Profiles')) ?? psString(psGet(row, 'Profile'));
     if (displayName !== undefined) rule.displayName = displayName;
     if (group !== undefined) rule.group = group;
     if (profiles !== undefined) rule.profiles = profiles;
+    const edge = psEnum(psGet(row, 'EdgeTraversalPolicy'), EDGE_TRAVERSAL);
+    if (edge !== undefined) rule.edgeTraversal = edge;
     items.push(rule);
   }
   return { items, malformed };

@@ -12,7 +12,7 @@
  * calculated properties; they are read when present. The recording in fixtures/ is of the bare
  * cmdlet, so those three are covered by unit tests only.
  */
-import { psDate, psEnum, psGet, psInt, psRows, psString } from './powershell-json.js';
+import { psDate, psEnum, psGet, psInt, psRows, psString, type PsRow } from './powershell-json.js';
 
 /** MSFT_NetTCPConnection.State. */
 const TCP_STATE = {
@@ -20,24 +20,46 @@ const TCP_STATE = {
   8: 'CloseWait', 9: 'Closing', 10: 'LastAck', 11: 'TimeWait', 12: 'DeleteTCB', 100: 'Bound',
 } as const;
 
-export interface WindowsTcpListener {
-  ip: string;
-  port: number;
-  family: 'ipv4' | 'ipv6';
-  pid: number;
-  /** When the socket was created, if PowerShell printed it. */
-  createdAt?: Date;
-  /** Get-Process ProcessName (no `.exe`). */
-  processName?: string;
-  /** Get-Process Path (absent when the agent may not open the process, or for System/Idle). */
-  executable?: string;
-  /** Windows services running in the owning process, sorted. */
-  services?: string[];
-}
+/** A listening TCP socket. */
+export type WindowsTcpListener = WindowsEndpoint;
 
 function names(value: unknown): string[] {
   const list = Array.isArray(value) ? value : [value];
   return [...new Set(list.map(psString).filter((v): v is string => v !== undefined))].sort();
+}
+
+/** A socket's address, pid and the process columns the agent's queries add; shared with net-udp-endpoint.ts. */
+export interface WindowsEndpoint {
+  ip: string;
+  port: number;
+  family: 'ipv4' | 'ipv6';
+  pid: number;
+  createdAt?: Date;
+  processName?: string;
+  executable?: string;
+  services?: string[];
+}
+
+/**
+ * LocalAddress, LocalPort, OwningProcess, CreationTime and the calculated ProcessName, Path and
+ * Services of one row (the NetTCPIP module prints them alike for TCP and UDP); undefined when the
+ * address, port or pid is missing or out of range.
+ */
+export function readEndpoint(row: PsRow): WindowsEndpoint | undefined {
+  const ip = psString(psGet(row, 'LocalAddress'));
+  const port = psInt(psGet(row, 'LocalPort'));
+  const pid = psInt(psGet(row, 'OwningProcess'));
+  if (ip === undefined || port === undefined || port < 0 || port > 65535 || pid === undefined || pid < 0) return undefined;
+  const l: WindowsEndpoint = { ip, port, family: ip.includes(':') ? 'ipv6' : 'ipv4', pid };
+  const createdAt = psDate(psGet(row, 'CreationTime'));
+  if (createdAt) l.createdAt = createdAt;
+  const processName = psString(psGet(row, 'ProcessName'));
+  const executable = psString(psGet(row, 'Path'));
+  const services = names(psGet(row, 'Services'));
+  if (processName !== undefined) l.processName = processName;
+  if (executable !== undefined) l.executable = executable;
+  if (services.length > 0) l.services = services;
+  return l;
 }
 
 export interface NetTcpParse { listeners: WindowsTcpListener[]; malformed: number }
@@ -48,22 +70,11 @@ export function parseNetTcpListeners(text: string): NetTcpParse {
   for (const row of psRows(text)) {
     const state = psEnum(psGet(row, 'State'), TCP_STATE);
     if (state !== undefined && state !== 'Listen') continue;
-    const ip = psString(psGet(row, 'LocalAddress'));
-    const port = psInt(psGet(row, 'LocalPort'));
-    const pid = psInt(psGet(row, 'OwningProcess'));
-    if (state === undefined || ip === undefined || port === undefined || port < 0 || port > 65535 || pid === undefined) {
+    const l = state === undefined ? undefined : readEndpoint(row);
+    if (l === undefined) {
       malformed++;
       continue;
     }
-    const createdAt = psDate(psGet(row, 'CreationTime'));
-    const l: WindowsTcpListener = { ip, port, family: ip.includes(':') ? 'ipv6' : 'ipv4', pid };
-    if (createdAt) l.createdAt = createdAt;
-    const processName = psString(psGet(row, 'ProcessName'));
-    const executable = psString(psGet(row, 'Path'));
-    const services = names(psGet(row, 'Services'));
-    if (processName !== undefined) l.processName = processName;
-    if (executable !== undefined) l.executable = executable;
-    if (services.length > 0) l.services = services;
     listeners.push(l);
   }
   return { listeners, malformed };

@@ -9,6 +9,9 @@ const ids = Object.keys(POWERSHELL_QUERIES) as PowerShellQueryId[];
 const READ_ONLY = new Set([
   'Get-ItemProperty', 'Get-HotFix', 'Get-Process', 'Get-CimInstance', 'Get-NetTCPConnection',
   'Get-NetFirewallProfile', 'Get-NetFirewallRule', 'Select-Object', 'ForEach-Object', 'ConvertTo-Json',
+  'Get-NetUDPEndpoint', 'Get-NetConnectionProfile', 'Get-NetIPAddress', 'Where-Object', 'Get-NetFirewallPortFilter',
+  'Get-NetFirewallAddressFilter', 'Get-NetFirewallApplicationFilter', 'Get-NetFirewallServiceFilter',
+  'Get-NetFirewallInterfaceTypeFilter', 'Get-NetFirewallSecurityFilter',
   'Test-Path', 'Sort-Object',
 ]);
 
@@ -31,6 +34,17 @@ describe('PowerShell queries', () => {
       expect(script, id).not.toMatch(/\.(Install|Download|Uninstall|CreateUpdateInstaller|CreateUpdateDownloader|Commit)\w*\(/i);
     }
     expect(powershellScript('update-history')).toContain('.QueryHistory(0, $count)');
+  });
+
+  it('the firewall queries read the ActiveStore (what is enforced, group policy included), filters fetched once with -All', () => {
+    for (const id of ['firewall-profiles', 'firewall-rules', 'firewall-rule-filters'] as const) {
+      for (const cmd of powershellScript(id).match(/Get-NetFirewall\w+[^|;]*/g) ?? []) expect(cmd, id).toContain('-PolicyStore ActiveStore');
+    }
+    const filters = powershellScript('firewall-rule-filters');
+    for (const kind of ['Port', 'Address', 'Application', 'Service', 'InterfaceType', 'Security']) {
+      expect(filters).toContain(`${kind} = @(Get-NetFirewall${kind}Filter -All -PolicyStore ActiveStore | Where-Object -FilterScript $keep`);
+    }
+    expect(filters).not.toContain('AssociatedNetFirewallRule');
   });
 
   it('runs powershell.exe by absolute path with a fixed argument list', () => {

@@ -23,6 +23,18 @@ const UNINSTALL_KEYS = [
   "'Registry::HKEY_USERS\\*\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\*'",
 ].join(', ');
 
+/** Processes by id and the services each hosts: the tables the listener queries join with. */
+const PROCESS_TABLES = '$procs = @{}; Get-Process | ForEach-Object { $procs[[int]$_.Id] = $_ }; '
+  + '$svcs = @{}; Get-CimInstance -ClassName Win32_Service | ForEach-Object { $svcs[[int]$_.ProcessId] += @($_.Name) }; ';
+const PROCESS_COLUMNS = "@{ Name = 'ProcessName'; Expression = { $procs[[int]$_.OwningProcess].ProcessName } }, "
+  + "@{ Name = 'Path'; Expression = { $procs[[int]$_.OwningProcess].Path } }, "
+  + "@{ Name = 'Services'; Expression = { $svcs[[int]$_.OwningProcess] } }";
+
+/** Enabled inbound rules as enforced: the ActiveStore holds local, group-policy and dynamic rules. */
+const INBOUND_RULES = 'Get-NetFirewallRule -PolicyStore ActiveStore -Direction Inbound -Enabled True';
+/** One kind of rule filter of the ActiveStore, only those of the rules in $ids, ready for the columns. */
+const FILTER = (kind: string) => `Get-NetFirewall${kind}Filter -All -PolicyStore ActiveStore | Where-Object -FilterScript $keep | Select-Object`;
+
 export const POWERSHELL_QUERIES = {
   /** OS build and release: parsed by os-version.ts. */
   'os-version':
@@ -42,18 +54,45 @@ export const POWERSHELL_QUERIES = {
    * (Win32_Service.ProcessId, several for a shared svchost): parsed by net-tcp-connection.ts.
    */
   'tcp-listeners':
-    '$procs = @{}; Get-Process | ForEach-Object { $procs[[int]$_.Id] = $_ }; '
-    + '$svcs = @{}; Get-CimInstance -ClassName Win32_Service | ForEach-Object { $svcs[[int]$_.ProcessId] += @($_.Name) }; '
-    + 'Get-NetTCPConnection -State Listen | Select-Object LocalAddress, LocalPort, OwningProcess, State, CreationTime, '
-    + "@{ Name = 'ProcessName'; Expression = { $procs[[int]$_.OwningProcess].ProcessName } }, "
-    + "@{ Name = 'Path'; Expression = { $procs[[int]$_.OwningProcess].Path } }, "
-    + "@{ Name = 'Services'; Expression = { $svcs[[int]$_.OwningProcess] } }",
-  /** Domain/Private/Public profiles, enabled and default actions: parsed by firewall.ts. */
-  'firewall-profiles': 'Get-NetFirewallProfile | Select-Object Name, Enabled, DefaultInboundAction, DefaultOutboundAction',
-  /** Enabled inbound rules without their address/port filters: parsed by firewall.ts. */
+    `${PROCESS_TABLES}Get-NetTCPConnection -State Listen | Select-Object LocalAddress, LocalPort, OwningProcess, State, CreationTime, ${PROCESS_COLUMNS}`,
+  /**
+   * Domain/Private/Public profiles, enabled and default actions, from the ActiveStore (local settings
+   * merged with group policy: what is enforced): parsed by firewall.ts.
+   */
+  'firewall-profiles':
+    'Get-NetFirewallProfile -PolicyStore ActiveStore | Select-Object Name, Enabled, DefaultInboundAction, DefaultOutboundAction',
+  /** Enabled inbound rules of the ActiveStore (their filters: `firewall-rule-filters`): parsed by firewall.ts. */
   'firewall-rules':
-    'Get-NetFirewallRule -Direction Inbound -Enabled True'
-    + " | Select-Object Name, DisplayName, DisplayGroup, Enabled, Direction, Action, @{ Name = 'Profiles'; Expression = { $_.Profile.ToString() } }",
+    `${INBOUND_RULES} | Select-Object InstanceID, Name, DisplayName, DisplayGroup, Enabled, Direction, Action, EdgeTraversalPolicy, `
+    + "@{ Name = 'Profiles'; Expression = { $_.Profile.ToString() } }",
+  /**
+   * The port, address, application, service, interface-type and security filters of the enabled
+   * inbound rules, each fetched once with -All and kept when its InstanceID is one of those rules
+   * (the per-rule association cmdlets cost a CIM round trip per rule), and the environment the
+   * Program paths are expanded with: parsed by firewall-filters.ts.
+   */
+  'firewall-rule-filters':
+    `$ids = @{}; ${INBOUND_RULES} | ForEach-Object { $ids[$_.InstanceID] = 1 }; $keep = { $_.InstanceID -and $ids.ContainsKey($_.InstanceID) }; `
+    + '[ordered]@{ '
+    + `Port = @(${FILTER('Port')} InstanceID, Protocol, LocalPort, RemotePort, IcmpType); `
+    + `Address = @(${FILTER('Address')} InstanceID, LocalAddress, RemoteAddress); `
+    + `Application = @(${FILTER('Application')} InstanceID, Program, Package); `
+    + `Service = @(${FILTER('Service')} InstanceID, Service); `
+    + `InterfaceType = @(${FILTER('InterfaceType')} InstanceID, InterfaceType); `
+    + `Security = @(${FILTER('Security')} InstanceID, Authentication, Encryption, RemoteUser, RemoteMachine); `
+    + 'Environment = [ordered]@{ SystemRoot = $env:SystemRoot; SystemDrive = $env:SystemDrive; ProgramFiles = $env:ProgramFiles; '
+    + "'ProgramFiles(x86)' = ${env:ProgramFiles(x86)}; ProgramData = $env:ProgramData } }",
+  /** Bound UDP sockets with the owning process and its services, like `tcp-listeners`: parsed by net-udp-endpoint.ts. */
+  'udp-listeners':
+    `${PROCESS_TABLES}Get-NetUDPEndpoint | Select-Object LocalAddress, LocalPort, OwningProcess, CreationTime, ${PROCESS_COLUMNS}`,
+  /**
+   * The network category (Public, Private, DomainAuthenticated) of each connected network, which
+   * decides the firewall profile of its interface, with the interface's addresses: parsed by
+   * net-connection-profile.ts. No connected network prints nothing.
+   */
+  'connection-profiles':
+    'Get-NetConnectionProfile -ErrorAction SilentlyContinue | Select-Object Name, InterfaceAlias, InterfaceIndex, NetworkCategory, IPv4Connectivity, IPv6Connectivity, '
+    + "@{ Name = 'IPAddresses'; Expression = { @(Get-NetIPAddress -InterfaceIndex $_.InterfaceIndex -ErrorAction SilentlyContinue | ForEach-Object { $_.IPAddress }) } }",
 
   // --- Windows Update history and pending reboot (packages and inventory checks) ---
   /**
