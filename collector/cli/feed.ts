@@ -109,7 +109,7 @@ export async function feedImport(o: FeedImportOptions): Promise<void> {
   out.push(`  signature verified with trusted key ${s.keyId} (${signer?.source ?? 'feed-trust'})${keyNote(s.keyId)}`);
   if (trust.testBundle) {
     out.push('  WARNING: the repository test key was trusted for this import only because the file is, byte for byte, the');
-    out.push('  committed test bundle. It holds 13 Debian 12 records: do not rely on it for a real assessment.');
+    out.push('  committed test bundle. It holds a few real advisories (Debian 12, Ubuntu, AlmaLinux 9): do not rely on it for a real assessment.');
   }
   if (result.outcome === 'imported') out.push(`  previous feed: ${s.previous ?? '(none)'} — kept in ${join(o.dataDir, 'feed')} for a switch back`);
   out.push('  hosts: a running collector loads it within 30 s and re-evaluates every host without a rescan; a stopped one does at its next start');

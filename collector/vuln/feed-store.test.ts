@@ -55,7 +55,7 @@ describe('importBundle', () => {
     const r = await importBundle(TEST_BUNDLE, dir, keys, (p) => { if (!steps.includes(p.step)) steps.push(p.step); });
     expect(r.outcome).toBe('imported');
     expect(steps).toEqual(['read', 'verify', 'write', 'activate', 'done']);
-    expect(r.status).toMatchObject({ active: true, id: original.manifest.id, builtAt: '2026-05-01T00:00:00.000Z', keyId: keys[0]!.keyId, records: 13, previous: undefined });
+    expect(r.status).toMatchObject({ active: true, id: original.manifest.id, builtAt: '2026-05-01T00:00:00.000Z', keyId: keys[0]!.keyId, records: 18, previous: undefined });
     expect(readFileSync(join(dir, 'feed', 'current'), 'utf8')).toBe(`${original.manifest.id}\n`);
     expect(readdirSync(join(dir, 'feed')).sort()).toEqual([original.manifest.id, 'current']);
     const status = await feedStatus(dir, new Date('2026-05-11T12:00:00Z'));
@@ -211,7 +211,7 @@ describe('trust and loading', () => {
     await expect(loadFeed(dir)).rejects.toSatisfy((e: unknown) => isCanhGacError(e, 'COLLECTOR_FEED_NONE'));
     await importBundle(TEST_BUNDLE, dir, keys);
     const feed = await loadFeed(dir);
-    expect(feed.index.stats).toMatchObject({ records: 13, withdrawn: 0, invalidRanges: 0 });
+    expect(feed.index.stats).toMatchObject({ records: 18, withdrawn: 0, invalidRanges: 0 });
     expect(feed.kev?.vulnerabilities).toHaveLength(4);
     const [m] = matchInventory([{ name: 'libc6', version: '2.36-9+deb12u2', source: { name: 'glibc', version: '2.36-9+deb12u2' } }], feed.index, 'Debian:12').filter((x) => x.id === 'DSA-5514-1');
     expect(m).toMatchObject({ kev: true, fixedVersion: '2.36-9+deb12u3' });
