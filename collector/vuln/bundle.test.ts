@@ -43,7 +43,8 @@ describe('the shipped test bundle', () => {
     const v = verifyBundle(bundle, trusted);
     expect(v.keyId).toBe(keyIdOf(trusted[0]!.key));
     expect(v.manifest.schema).toBe('canhgac-feed/1');
-    expect(v.manifest.files.map((f) => f.path)).toEqual(['osv/Debian_12.json', 'osv/Ubuntu_22.04_LTS.json', 'osv/Ubuntu_Pro_18.04_LTS.json', 'osv/AlmaLinux_9.json', 'kev.json']);
+    expect(v.manifest.files.map((f) => f.path)).toEqual(['osv/Debian_12.json', 'osv/Ubuntu_22.04_LTS.json', 'osv/Ubuntu_Pro_18.04_LTS.json', 'osv/AlmaLinux_9.json', 'kev.json', 'windows-builds.json']);
+    expect(v.manifest.files.find((f) => f.kind === 'windows-builds')).toMatchObject({ records: 14 });
     expect(v.osv.get('Ubuntu:22.04:LTS')!.map((r) => r.id)).toEqual(['CVE-2024-0727']);
     expect(v.osv.get('Ubuntu:Pro:18.04:LTS')!.map((r) => r.id)).toEqual(['CVE-2024-0727']);
     expect(v.osv.get('AlmaLinux:9')!.map((r) => r.id)).toEqual(['ALSA-2023:5453', 'ALSA-2024:2447', 'ALSA-2024:4312']);

@@ -20,6 +20,7 @@ export const VulnCodes = {
   FEED_NONE: 'COLLECTOR_FEED_NONE',
   FEED_ROLLBACK: 'COLLECTOR_FEED_ROLLBACK',
   LIFECYCLE_INVALID: 'COLLECTOR_LIFECYCLE_INVALID',
+  WINDOWS_BUILDS_INVALID: 'COLLECTOR_WINDOWS_BUILDS_INVALID',
 } as const;
 
 export type VulnCode = (typeof VulnCodes)[keyof typeof VulnCodes];

@@ -212,7 +212,9 @@ describe('trust and loading', () => {
     await importBundle(TEST_BUNDLE, dir, keys);
     const feed = await loadFeed(dir);
     expect(feed.index.stats).toMatchObject({ records: 18, withdrawn: 0, invalidRanges: 0 });
-    expect(feed.kev?.vulnerabilities).toHaveLength(4);
+    expect(feed.kev?.vulnerabilities).toHaveLength(5);
+    expect(feed.windows?.fixes).toHaveLength(14);
+    expect(feed.index.windows?.byBuild.get(17763)?.length).toBe(3);
     const [m] = matchInventory([{ name: 'libc6', version: '2.36-9+deb12u2', source: { name: 'glibc', version: '2.36-9+deb12u2' } }], feed.index, 'Debian:12').filter((x) => x.id === 'DSA-5514-1');
     expect(m).toMatchObject({ kev: true, fixedVersion: '2.36-9+deb12u3' });
     const file = join(dir, 'feed', original.manifest.id, 'osv', 'Debian_12.json');

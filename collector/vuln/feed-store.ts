@@ -21,6 +21,7 @@ import { parseKev, type KevCatalog } from './kev.js';
 import { parseLifecycle, type LifecycleEntry } from './lifecycle.js';
 import { buildFeedIndex, type FeedIndex } from './match.js';
 import { parseOsvArray, type OsvRecord } from './osv.js';
+import { parseWindowsBuilds, type WindowsBuilds } from './windows.js';
 import type { TrustedKey } from './trust.js';
 
 export interface ImportProgress {
@@ -317,6 +318,8 @@ export interface LoadedFeed {
   kev: KevCatalog | undefined;
   /** The bundle's OS lifecycle table (eol.json), when it has one. */
   eol: LifecycleEntry[] | undefined;
+  /** The bundle's Windows fixed-build table (windows-builds.json), when it has one. */
+  windows: WindowsBuilds | undefined;
   index: FeedIndex;
 }
 
@@ -331,6 +334,7 @@ export async function loadFeed(dataDir: string): Promise<LoadedFeed> {
   const osv = new Map<string, OsvRecord[]>();
   let kev: KevCatalog | undefined;
   let eol: LifecycleEntry[] | undefined;
+  let windows: WindowsBuilds | undefined;
   for (const f of status.files) {
     const data = await readFile(join(dir, f.path));
     if (sha256(data) !== f.sha256) throw new FeedError('digest', `${f.path} of the active feed ${status.id} no longer matches its manifest`, { where: join(dir, f.path) });
@@ -338,8 +342,9 @@ export async function loadFeed(dataDir: string): Promise<LoadedFeed> {
     if (f.kind === 'osv') osv.set(f.ecosystem!, parseOsvArray(value, f.path));
     else if (f.kind === 'kev') kev = parseKev(value, f.path);
     else if (f.kind === 'eol') eol = parseLifecycle(value, f.path);
+    else if (f.kind === 'windows-builds') windows = parseWindowsBuilds(value, f.path);
   }
   const all: OsvRecord[] = [];
   for (const records of osv.values()) all.push(...records);
-  return { status, osv, kev, eol, index: buildFeedIndex(all, kev) };
+  return { status, osv, kev, eol, windows, index: buildFeedIndex(all, kev, windows) };
 }

@@ -15,6 +15,7 @@ import { kevIndex, type KevCatalog, type KevEntry } from './kev.js';
 import { parseEcosystem, recordAliases, type Ecosystem, type OsvAffected, type OsvRange, type OsvRecord } from './osv.js';
 import { distributionRating, severityOf, type Cvss, type SeverityInfo, type VulnSeverity } from './severity.js';
 import { SEMVER_ORDER, type VersionOrder } from './version/index.js';
+import { buildWindowsIndex, type WindowsBuilds, type WindowsIndex } from './windows.js';
 
 interface PreparedEvent {
   kind: 'introduced' | 'fixed' | 'last_affected';
@@ -64,6 +65,8 @@ export interface FeedIndex {
   readonly ecosystems: ReadonlyMap<string, ReadonlyMap<string, readonly IndexedEntry[]>>;
   readonly kev: ReadonlyMap<string, KevEntry>;
   readonly stats: IndexStats;
+  /** The Windows fixed-build table of the feed, when it has one (windows.ts). */
+  readonly windows?: WindowsIndex | undefined;
 }
 
 const MAX_PROBLEMS = 100;
@@ -106,7 +109,7 @@ function prepareRange(type: string, events: OsvRange['events'], eco: Ecosystem, 
 }
 
 /** Builds the lookup structure for a feed. Records of ecosystems Canh Gác does not match are counted and skipped. */
-export function buildFeedIndex(records: Iterable<OsvRecord>, kev?: KevCatalog): FeedIndex {
+export function buildFeedIndex(records: Iterable<OsvRecord>, kev?: KevCatalog, windows?: WindowsBuilds): FeedIndex {
   const stats: IndexStats = { records: 0, withdrawn: 0, entries: 0, ignoredRanges: 0, invalidRanges: 0, otherEcosystems: {}, problems: [] };
   const ecosystems = new Map<string, Map<string, IndexedEntry[]>>();
   const known = new Map<string, Ecosystem | null>();
@@ -148,7 +151,7 @@ export function buildFeedIndex(records: Iterable<OsvRecord>, kev?: KevCatalog): 
       stats.entries++;
     }
   }
-  return { ecosystems, kev: kevIndex(kev), stats };
+  return { ecosystems, kev: kevIndex(kev), stats, ...(windows !== undefined ? { windows: buildWindowsIndex(windows) } : {}) };
 }
 
 // ---------------------------------------------------------------- evaluation

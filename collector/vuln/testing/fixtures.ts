@@ -17,6 +17,8 @@ export const TEST_OSV_DIR = join(FEED_FIXTURES, 'osv-debian-12');
 export const TEST_OSV_UBUNTU_DIR = join(FEED_FIXTURES, 'osv-ubuntu');
 export const TEST_OSV_ALMA_DIR = join(FEED_FIXTURES, 'osv-almalinux-9');
 export const TEST_KEV = join(FEED_FIXTURES, 'kev-subset.json');
+/** The Windows fixed-build table (built by scripts/feed/windows-builds from windows/*.json). */
+export const TEST_WINDOWS_BUILDS = join(FEED_FIXTURES, 'windows-builds.json');
 
 /** The `--osv` inputs of test-bundle.cgfeed, in order. */
 export const TEST_OSV_INPUTS = [
@@ -35,7 +37,8 @@ export const TEST_BUNDLE_BUILD = {
     'osv-ubuntu-22.04-lts': 'Ubuntu OSV record CVE-2024-0727 (canonical/ubuntu-security-notices osv/cve/2024, commit f7269e52; affected[] trimmed)',
     'osv-ubuntu-pro-18.04-lts': 'Ubuntu OSV record CVE-2024-0727 (canonical/ubuntu-security-notices osv/cve/2024, commit f7269e52; affected[] trimmed)',
     'osv-almalinux-9': 'AlmaLinux OSV records ALSA-2023:5453, ALSA-2024:2447, ALSA-2024:4312 (haunvsec/osv-data almalinux/, commit 39d8062c; ALSA-2023:5453 affected[] trimmed)',
-    'cisa-kev': 'CISA Known Exploited Vulnerabilities catalogue (subset of 4 entries, re-typed)',
+    'cisa-kev': 'CISA Known Exploited Vulnerabilities catalogue (subset of 5 entries, re-typed)',
+    'windows-builds': 'Windows fixed builds of 3 CVEs of May 2025 (MSRC CVRF 2025-May as mapped by ZentrixLabs/windows-version-feed, commit 09ae8fce)',
   },
 };
 
@@ -48,5 +51,6 @@ export const TEST_BUNDLE_INPUTS = {
   keyFile: TEST_PRIVATE_KEY,
   osv: TEST_OSV_INPUTS,
   kev: TEST_KEV,
+  windowsBuilds: TEST_WINDOWS_BUILDS,
   ...TEST_BUNDLE_BUILD,
 };
