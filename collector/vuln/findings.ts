@@ -193,6 +193,10 @@ function evaluateWindowsHost(state: HostState, index: FeedIndex, feedId: string,
       'package.name': m.package.name,
       'package.version': m.installedVersion,
       'package.type': 'os',
+      // The rules dedup per source package: for Windows the OS product is the "source", so pending
+      // cumulative updates are one alert per host, as the fix (one cumulative update) is.
+      'package.source.name': m.package.name,
+      'package.source.version': m.installedVersion,
     };
     if (m.summary !== undefined && m.summary !== '') f['vulnerability.summary'] = trimText(m.summary);
     if (m.kevDateAdded !== undefined) f['vulnerability.kev_date_added'] = m.kevDateAdded;

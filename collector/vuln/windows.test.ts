@@ -131,7 +131,9 @@ describe('evaluateHost for a Windows host (the collector path)', () => {
     expect(f).toMatchObject({
       'vulnerability.id': 'CVE-2025-30400', 'vulnerability.kev': true, 'vulnerability.fixed_version': '10.0.17763.7314',
       'package.name': 'Windows Server 2019', 'package.version': '10.0.17763.720', 'package.type': 'os',
+      'package.source.name': 'Windows Server 2019', 'package.architecture': 'x64', 'vulnerability.fix_available': true,
     });
+    expect(ev.findings.every((x) => x.fields['vulnerability.first_seen'] === '2026-05-02T00:00:00.000Z')).toBe(true);
     expect(String(f['vulnerability.explanation'])).toContain('(KB5058392) for Windows Server 2019');
   });
 
