@@ -39,6 +39,7 @@ describe.runIf(existsSync(join(ROOT, 'dist', 'collector', 'cli', 'main.js')))('c
     expect(r.stdout).toContain(`feed ${original.manifest.id} imported and active`);
     expect(r.stdout).toMatch(/signature verified with trusted key 665b7ed3ea149176 \(built-in: pinned test bundle/);
     expect(r.stdout).toContain('WARNING: the repository test key was trusted for this import only');
+    expect(r.stdout).toContain('AlmaLinux:9 3; Windows fixed builds: 14');
     expect(statusOf(d)).toMatchObject({ active: true, id: original.manifest.id, test_feed: true });
     const again = run(CANHGAC, ['feed', 'import', BUNDLE, '--data-dir', d]);
     expect(again.code).toBe(0);

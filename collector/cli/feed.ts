@@ -102,7 +102,8 @@ export async function feedImport(o: FeedImportOptions): Promise<void> {
   }
   const out: string[] = [];
   out.push(result.outcome === 'unchanged' ? `feed ${s.id} is already the active feed; nothing changed` : `feed ${s.id} imported and active`);
-  out.push(`  built ${s.builtAt} (${ageText(s.ageDays)}); ${s.records} OSV records: ${s.files.filter((f) => f.kind === 'osv').map((f) => `${f.ecosystem} ${f.records}`).join(', ') || 'none'}`);
+  const win = s.files.find((f) => f.kind === 'windows-builds');
+  out.push(`  built ${s.builtAt} (${ageText(s.ageDays)}); ${s.records} OSV records: ${s.files.filter((f) => f.kind === 'osv').map((f) => `${f.ecosystem} ${f.records}`).join(', ') || 'none'}${win ? `; Windows fixed builds: ${win.records}` : ''}`);
   if (result.rollback) {
     out.push(`  ROLLBACK (allowed with --allow-older, recorded in the audit trail): replaces ${result.rollback.active.id} built ${result.rollback.active.builtAt} with a feed built ${result.rollback.incoming.builtAt}`);
   }
