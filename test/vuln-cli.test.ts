@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildBundle, generateFeedKeyPair, verifyBundle } from '../collector/vuln/index.js';
 import { testTrustedKey } from '../collector/vuln/testing/fixtures.js';
+import { openStore } from '../collector/store/index.js';
 import { CANHGAC, ROOT, cleanup, run, tempDir } from './helpers.js';
 
 const BUNDLE = join(ROOT, 'test', 'fixtures', 'feed', 'test-bundle.cgfeed');
@@ -38,6 +39,7 @@ describe.runIf(existsSync(join(ROOT, 'dist', 'collector', 'cli', 'main.js')))('c
     expect(r.stdout).toContain(`feed ${original.manifest.id} imported and active`);
     expect(r.stdout).toMatch(/signature verified with trusted key 665b7ed3ea149176 \(built-in: pinned test bundle/);
     expect(r.stdout).toContain('WARNING: the repository test key was trusted for this import only');
+    expect(r.stdout).toContain('AlmaLinux:9 3; Windows fixed builds: 14');
     expect(statusOf(d)).toMatchObject({ active: true, id: original.manifest.id, test_feed: true });
     const again = run(CANHGAC, ['feed', 'import', BUNDLE, '--data-dir', d]);
     expect(again.code).toBe(0);
@@ -95,6 +97,52 @@ describe.runIf(existsSync(join(ROOT, 'dist', 'collector', 'cli', 'main.js')))('c
     const test = run(CANHGAC, ['feed', 'trust', 'add', join(ROOT, 'test', 'fixtures', 'feed', 'test-feed.pub'), '--data-dir', d2]);
     expect(test.code).toBe(2);
     expect(test.stderr).toMatch(/repository's TEST key/);
+  });
+
+  it('refuses a bundle built before the active feed (naming both build times) unless --allow-older --reason, which is audited', async () => {
+    const privateKey = createPrivateKey(readFileSync(join(ROOT, 'test', 'fixtures', 'feed', 'test-feed.key')));
+    const { bytes, manifest: newer } = buildBundle({
+      builtAt: new Date('2026-06-15T00:00:00Z'), sources: original.manifest.sources, privateKey, publicKey: createPublicKey(privateKey),
+      files: original.manifest.files.map((f) => ({ kind: f.kind, ...(f.ecosystem ? { ecosystem: f.ecosystem } : {}), source: f.source, data: original.files.get(f.path)!, records: f.records })),
+    });
+    const file = join(work, 'newer.cgfeed');
+    writeFileSync(file, bytes);
+    const d = dir();
+    const testKey = join(ROOT, 'test', 'fixtures', 'feed', 'test-feed.pub');
+    expect(run(CANHGAC, ['feed', 'import', file, '--data-dir', d, '--trust-key', testKey]).code).toBe(0);
+
+    const refused = run(CANHGAC, ['feed', 'import', BUNDLE, '--data-dir', d]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`rollback check failed: it was built at ${original.manifest.built_at}, before the active feed ${newer.id} (built ${newer.built_at})`);
+    expect(refused.stderr).toContain('[COLLECTOR_FEED_ROLLBACK]');
+    expect(refused.stderr).toContain('--allow-older --reason');
+    expect(statusOf(d).id).toBe(newer.id);
+
+    const noReason = run(CANHGAC, ['feed', 'import', BUNDLE, '--data-dir', d, '--allow-older']);
+    expect(noReason.code).toBe(2);
+    expect(noReason.stderr).toMatch(/--allow-older needs --reason/);
+    expect(statusOf(d).id).toBe(newer.id);
+
+    const allowed = run(CANHGAC, ['feed', 'import', BUNDLE, '--data-dir', d, '--allow-older', '--reason', 'feed of 15 June drops records']);
+    expect(allowed.stderr).toBe('');
+    expect(allowed.code).toBe(0);
+    expect(allowed.stdout).toContain(`ROLLBACK (allowed with --allow-older, recorded in the audit trail): replaces ${newer.id} built ${newer.built_at}`);
+    const status = statusOf(d) as { id?: string; rollback?: Record<string, unknown> };
+    expect(status.id).toBe(original.manifest.id);
+    expect(status.rollback).toMatchObject({ replaced: newer.id, replaced_built_at: newer.built_at, kind: 'older', reason: 'feed of 15 June drops records' });
+
+    const store = await openStore({ type: 'sqlite' }, d);
+    try {
+      const audit = await store.listAudit({ target: `feed:${original.manifest.id}` });
+      expect(audit).toHaveLength(1);
+      expect(audit[0]).toMatchObject({
+        action: 'feed.rollback', reason: 'feed of 15 June drops records',
+        from: `${newer.id} (built ${newer.built_at})`, to: `${original.manifest.id} (built ${original.manifest.built_at})`,
+      });
+      expect(audit[0]!.actor).not.toBe('');
+    } finally {
+      await store.close();
+    }
   });
 
   it('feed status without a feed says how to import one', () => {

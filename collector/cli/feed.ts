@@ -8,8 +8,9 @@ import { CanhGacError } from '../../common/errors.js';
 import { table } from '../../common/table.js';
 import {
   feedStatus, importBundleBytes, loadTrustedKeys, readBundleFile, readEvaluationMarker, trustDir, trustForImport, trustedKeyFromPem,
-  TEST_FEED_KEY_ID, type FeedStatus, type ImportProgress, type TrustedKey,
+  TEST_FEED_KEY_ID, type FeedStatus, type ImportProgress, type Rollback, type TrustedKey,
 } from '../vuln/index.js';
+import type { AuditEntry } from '../store/types.js';
 
 const STEP_TEXT: Record<ImportProgress['step'], string> = {
   read: 'reading the bundle', verify: 'verifying format, signature, manifest, digests and records', write: 'writing the feed',
@@ -45,11 +46,29 @@ export interface FeedImportOptions {
   dataDir: string;
   trustKeys: string[];
   json: boolean;
+  /** Accept a bundle built before the active feed (needs `reason`; audited). */
+  allowOlder?: boolean;
+  reason?: string | undefined;
+  /** Who runs the import, for the audit trail. */
+  actor?: string;
+  /** Appends to the collector's audit trail (the CLI opens the data directory's store). */
+  audit?: (e: Omit<AuditEntry, 'id'>) => Promise<void>;
+}
+
+/** The audit entry of an allowed rollback: written before the older feed is activated. */
+export function rollbackAuditEntry(r: Rollback, actor: string, reason: string, at: Date = new Date()): Omit<AuditEntry, 'id'> {
+  return {
+    at: at.toISOString(), actor, action: 'feed.rollback', target: `feed:${r.incoming.id}`,
+    from: `${r.active.id} (built ${r.active.builtAt})`, to: `${r.incoming.id} (built ${r.incoming.builtAt})`, reason,
+  };
 }
 
 /** Verifies and activates a bundle; throws (non-zero exit) on any refusal, the previous feed staying active. */
 export async function feedImport(o: FeedImportOptions): Promise<void> {
   const file = resolve(o.file);
+  if (o.allowOlder && !o.reason?.trim()) {
+    throw new CanhGacError('USAGE', '--allow-older needs --reason: the audit trail records why an older feed replaced a newer one', { where: '--reason' });
+  }
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
   const configured: TrustedKey[] = [
     ...loadTrustedKeys(trustDir(o.dataDir)),
@@ -62,23 +81,36 @@ export async function feedImport(o: FeedImportOptions): Promise<void> {
   let trust;
   try {
     trust = trustForImport(bytes, configured);
-    result = await importBundleBytes(bytes, basename(file), o.dataDir, trust.keys, bar.onProgress);
+    const actor = o.actor ?? 'unknown';
+    result = await importBundleBytes(bytes, basename(file), o.dataDir, trust.keys, {
+      onProgress: bar.onProgress,
+      allowOlder: o.allowOlder ?? false,
+      ...(o.allowOlder ? { rollbackBy: { actor, reason: o.reason!.trim() } } : {}),
+      onRollback: async (r) => {
+        if (!o.audit) throw new CanhGacError('USAGE', 'a rollback must be audited and no audit trail is available');
+        await o.audit(rollbackAuditEntry(r, actor, o.reason!.trim()));
+      },
+    });
   } finally {
     bar.end();
   }
   const s = result.status;
   const signer = trust.keys.find((k) => k.keyId === s.keyId);
   if (o.json) {
-    console.log(JSON.stringify({ outcome: result.outcome, test_bundle: trust.testBundle, trusted_key: { id: s.keyId, source: signer?.source }, status: statusDocument(s) }, null, 2));
+    console.log(JSON.stringify({ outcome: result.outcome, rollback: result.rollback ?? null, test_bundle: trust.testBundle, trusted_key: { id: s.keyId, source: signer?.source }, status: statusDocument(s) }, null, 2));
     return;
   }
   const out: string[] = [];
   out.push(result.outcome === 'unchanged' ? `feed ${s.id} is already the active feed; nothing changed` : `feed ${s.id} imported and active`);
-  out.push(`  built ${s.builtAt} (${ageText(s.ageDays)}); ${s.records} OSV records: ${s.files.filter((f) => f.kind === 'osv').map((f) => `${f.ecosystem} ${f.records}`).join(', ') || 'none'}`);
+  const win = s.files.find((f) => f.kind === 'windows-builds');
+  out.push(`  built ${s.builtAt} (${ageText(s.ageDays)}); ${s.records} OSV records: ${s.files.filter((f) => f.kind === 'osv').map((f) => `${f.ecosystem} ${f.records}`).join(', ') || 'none'}${win ? `; Windows fixed builds: ${win.records}` : ''}`);
+  if (result.rollback) {
+    out.push(`  ROLLBACK (allowed with --allow-older, recorded in the audit trail): replaces ${result.rollback.active.id} built ${result.rollback.active.builtAt} with a feed built ${result.rollback.incoming.builtAt}`);
+  }
   out.push(`  signature verified with trusted key ${s.keyId} (${signer?.source ?? 'feed-trust'})${keyNote(s.keyId)}`);
   if (trust.testBundle) {
     out.push('  WARNING: the repository test key was trusted for this import only because the file is, byte for byte, the');
-    out.push('  committed test bundle. It holds 13 Debian 12 records: do not rely on it for a real assessment.');
+    out.push('  committed test bundle. It holds a few real advisories (Debian 12, Ubuntu, AlmaLinux 9): do not rely on it for a real assessment.');
   }
   if (result.outcome === 'imported') out.push(`  previous feed: ${s.previous ?? '(none)'} — kept in ${join(o.dataDir, 'feed')} for a switch back`);
   out.push('  hosts: a running collector loads it within 30 s and re-evaluates every host without a rescan; a stopped one does at its next start');
@@ -97,6 +129,7 @@ function statusDocument(s: Extract<FeedStatus, { active: true }>): Record<string
   return {
     active: true, id: s.id, built_at: s.builtAt, imported_at: s.importedAt, age_days: s.ageDays, key_id: s.keyId,
     test_feed: s.keyId === TEST_FEED_KEY_ID, records: s.records, previous: s.previous ?? null,
+    rollback: s.rollback ? { replaced: s.rollback.replaced, replaced_built_at: s.rollback.replacedBuiltAt, kind: s.rollback.kind, actor: s.rollback.actor ?? null, reason: s.rollback.reason ?? null } : null,
     sources: s.sources, files: s.files,
   };
 }
@@ -119,6 +152,7 @@ export async function feedStatusCommand(o: { dataDir: string; json: boolean }): 
     out.push(`  built ${s.builtAt} (${ageText(s.ageDays)}), imported ${s.importedAt}, signed by key ${s.keyId}${keyNote(s.keyId)}`);
     if (s.ageDays > 30) out.push(`  note: the feed is ${s.ageDays} days old; advisories published since are not matched — import a newer bundle`);
     out.push(`  ${s.records} OSV records; previous feed ${s.previous ?? '(none)'}`);
+    if (s.rollback) out.push(`  rolled back: replaced ${s.rollback.replaced} (built ${s.rollback.replacedBuiltAt}), allowed by ${s.rollback.actor ?? '?'}: ${s.rollback.reason ?? ''}`);
     out.push(evaluated ? `  every host evaluated against it at ${evaluated.finished_at} (${evaluated.hosts} hosts)` : '  not yet evaluated by a collector (a running collector picks it up within 30 s)');
     out.push('', table(['FILE', 'KIND', 'ECOSYSTEM', 'RECORDS', 'SOURCE'], s.files.map((f) => [f.path, f.kind, f.ecosystem ?? '', f.records, f.source])));
     out.push('', table(['SOURCE', 'ORIGIN', 'RETRIEVED', 'LICENCE'], s.sources.map((x) => [x.id, x.origin, x.retrieved_at.slice(0, 10), x.licence])));

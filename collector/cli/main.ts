@@ -26,7 +26,8 @@ const USAGE = `canhgac <command> [options]   (every command takes --data-dir DIR
   findings list --kind KIND [--host NAME] [--limit N] [--json]      kinds: ${FINDING_KINDS.join(', ')}
   agents list [--json]
   agents revoke AGENT_ID --reason TEXT
-  feed import FILE [--trust-key KEY.pub]… [--json]     verify a signed vulnerability feed bundle and make it active
+  feed import FILE [--trust-key KEY.pub]… [--allow-older --reason TEXT] [--json]
+                                                      verify a signed vulnerability feed bundle and make it active
   feed status [--json]                                the active feed, its age and sources, the trusted keys
   feed trust add KEY.pub [--name NAME] | feed trust list`;
 
@@ -171,9 +172,16 @@ export async function main(argv: string[]): Promise<void> {
       }
       case 'feed': {
         if (sub === 'import') {
-          const { values, positionals } = parse(rest, { ...common, 'trust-key': { type: 'string', multiple: true } }, USAGE);
-          if (positionals.length !== 1) throw new CanhGacError('USAGE', 'feed import takes one bundle file', { hint: 'canhgac feed import FILE.cgfeed [--data-dir DIR] [--trust-key KEY.pub]' });
-          await feedImport({ file: positionals[0]!, dataDir: resolve(values['data-dir'] ?? defaultDataDir()), trustKeys: values['trust-key'] ?? [], json: values.json ?? false });
+          const { values, positionals } = parse(rest, {
+            ...common, 'trust-key': { type: 'string', multiple: true }, 'allow-older': { type: 'boolean' }, reason: { type: 'string' },
+          }, USAGE);
+          if (positionals.length !== 1) throw new CanhGacError('USAGE', 'feed import takes one bundle file', { hint: 'canhgac feed import FILE.cgfeed [--data-dir DIR] [--trust-key KEY.pub] [--allow-older --reason TEXT]' });
+          const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
+          await feedImport({
+            file: positionals[0]!, dataDir, trustKeys: values['trust-key'] ?? [], json: values.json ?? false,
+            allowOlder: values['allow-older'] ?? false, reason: values.reason, actor: actor(),
+            audit: async (e) => { await withStore(dataDir, (s) => s.appendAudit(e)); },
+          });
           return;
         }
         if (sub === 'status') {

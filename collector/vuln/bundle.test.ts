@@ -39,18 +39,26 @@ const CODES: Record<FeedCheck, string> = {
 };
 
 describe('the shipped test bundle', () => {
-  it('verifies with the test key and holds real Debian 12 records and a KEV subset', () => {
+  it('verifies with the test key and holds real Debian 12, Ubuntu and AlmaLinux records and a KEV subset', () => {
     const v = verifyBundle(bundle, trusted);
     expect(v.keyId).toBe(keyIdOf(trusted[0]!.key));
     expect(v.manifest.schema).toBe('canhgac-feed/1');
-    expect(v.manifest.files.map((f) => f.path)).toEqual(['osv/Debian_12.json', 'kev.json']);
+    expect(v.manifest.files.map((f) => f.path)).toEqual(['osv/Debian_12.json', 'osv/Ubuntu_22.04_LTS.json', 'osv/Ubuntu_Pro_18.04_LTS.json', 'osv/AlmaLinux_9.json', 'kev.json', 'windows-builds.json']);
+    expect(v.manifest.files.find((f) => f.kind === 'windows-builds')).toMatchObject({ records: 14 });
+    expect(v.osv.get('Ubuntu:22.04:LTS')!.map((r) => r.id)).toEqual(['CVE-2024-0727']);
+    expect(v.osv.get('Ubuntu:Pro:18.04:LTS')!.map((r) => r.id)).toEqual(['CVE-2024-0727']);
+    expect(v.osv.get('AlmaLinux:9')!.map((r) => r.id)).toEqual(['ALSA-2023:5453', 'ALSA-2024:2447', 'ALSA-2024:4312']);
+    // each ecosystem file holds only its own affected[] entries
+    expect(new Set(v.osv.get('Ubuntu:22.04:LTS')![0]!.affected.map((a) => a.package.ecosystem))).toEqual(new Set(['Ubuntu:22.04:LTS']));
     const ids = v.osv.get('Debian:12')!.map((r) => r.id);
     expect(ids).toContain('DSA-5514-1');
     expect(ids).toHaveLength(13);
     expect(v.kev?.vulnerabilities.map((k) => k.cveID)).toContain('CVE-2023-4911');
-    const osvSource = v.manifest.sources.find((s) => s.kind === 'osv')!;
+    const osvSource = v.manifest.sources.find((s) => s.id === 'osv-debian-12')!;
     expect(osvSource.attribution).toMatch(/Debian Security Tracker/);
     expect(osvSource.records).toBe(13);
+    expect(v.manifest.sources.find((s) => s.id === 'osv-almalinux-9')).toMatchObject({ records: 3, licence: 'MIT' });
+    expect(v.manifest.sources.find((s) => s.id === 'osv-ubuntu-22.04-lts')).toMatchObject({ records: 1, licence: 'CC-BY-SA-4.0' });
   });
 });
 

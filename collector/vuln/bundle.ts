@@ -18,6 +18,7 @@ import { z } from 'zod';
 import { FeedError, VulnError } from './errors.js';
 import { parseKev, type KevCatalog } from './kev.js';
 import { parseLifecycle } from './lifecycle.js';
+import { parseWindowsBuilds } from './windows.js';
 import { parseOsvArray, type OsvRecord } from './osv.js';
 import { readTar, writeTar, type TarEntry } from './tar.js';
 import { keyIdOf, type TrustedKey } from './trust.js';
@@ -249,6 +250,8 @@ export function verifyBundle(bytes: Buffer, trustedKeys: readonly TrustedKey[]):
         count = kev.vulnerabilities.length;
       } else if (f.kind === 'eol') {
         count = parseLifecycle(value, f.path).length;
+      } else if (f.kind === 'windows-builds') {
+        count = parseWindowsBuilds(value, f.path).fixes.length;
       } else {
         count = Array.isArray(value) ? value.length : f.records;
       }

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { isCanhGacError } from '../../common/errors.js';
 import { buildBundle, verifyBundle } from './bundle.js';
 import { FeedError } from './errors.js';
-import { feedStatus, importBundle, loadFeed, type ImportProgress } from './feed-store.js';
+import { feedStatus, importBundle, loadFeed, type ImportProgress, type Rollback } from './feed-store.js';
 import { matchInventory } from './match.js';
 import { TEST_BUNDLE, TEST_PRIVATE_KEY, TEST_PUBLIC_KEY, testTrustedKey } from './testing/fixtures.js';
 import { loadTrustedKeys, trustDir } from './trust.js';
@@ -23,13 +23,14 @@ function dataDir(): string {
 const keys = [testTrustedKey()];
 const original = verifyBundle(readFileSync(TEST_BUNDLE), keys);
 
-/** A second feed, signed by the test key: the test bundle's files, built a day later. */
-function laterBundle(): string {
+/** A second feed, signed by the test key: the test bundle's files, built a day later (or at `builtAt`, without its last file). */
+function laterBundle(builtAt = '2026-05-02T00:00:00Z', dropLast = false): string {
   const privateKey = createPrivateKey(readFileSync(TEST_PRIVATE_KEY));
+  const files = dropLast ? original.manifest.files.slice(0, -1) : original.manifest.files;
   const { bytes } = buildBundle({
-    builtAt: new Date('2026-05-02T00:00:00Z'),
+    builtAt: new Date(builtAt),
     sources: original.manifest.sources,
-    files: original.manifest.files.map((f) => ({ kind: f.kind, ...(f.ecosystem ? { ecosystem: f.ecosystem } : {}), source: f.source, data: original.files.get(f.path)!, records: f.records })),
+    files: files.map((f) => ({ kind: f.kind, ...(f.ecosystem ? { ecosystem: f.ecosystem } : {}), source: f.source, data: original.files.get(f.path)!, records: f.records })),
     privateKey,
     publicKey: createPublicKey(privateKey),
   });
@@ -54,7 +55,7 @@ describe('importBundle', () => {
     const r = await importBundle(TEST_BUNDLE, dir, keys, (p) => { if (!steps.includes(p.step)) steps.push(p.step); });
     expect(r.outcome).toBe('imported');
     expect(steps).toEqual(['read', 'verify', 'write', 'activate', 'done']);
-    expect(r.status).toMatchObject({ active: true, id: original.manifest.id, builtAt: '2026-05-01T00:00:00.000Z', keyId: keys[0]!.keyId, records: 13, previous: undefined });
+    expect(r.status).toMatchObject({ active: true, id: original.manifest.id, builtAt: '2026-05-01T00:00:00.000Z', keyId: keys[0]!.keyId, records: 18, previous: undefined });
     expect(readFileSync(join(dir, 'feed', 'current'), 'utf8')).toBe(`${original.manifest.id}\n`);
     expect(readdirSync(join(dir, 'feed')).sort()).toEqual([original.manifest.id, 'current']);
     const status = await feedStatus(dir, new Date('2026-05-11T12:00:00Z'));
@@ -76,8 +77,66 @@ describe('importBundle', () => {
     expect(r.status.id).not.toBe(original.manifest.id);
     expect(readdirSync(join(dir, 'feed')).sort()).toEqual([original.manifest.id, r.status.id, 'current'].sort());
     // Importing a third time drops the oldest.
-    const back = await importBundle(TEST_BUNDLE, dir, keys);
-    expect(back.status.previous).toBe(r.status.id);
+    const third = await importBundle(laterBundle('2026-05-03T00:00:00Z'), dir, keys);
+    expect(third.status.previous).toBe(r.status.id);
+    expect(readdirSync(join(dir, 'feed')).sort()).toEqual([r.status.id, third.status.id, 'current'].sort());
+  });
+
+  describe('rollback protection', () => {
+    it('refuses a bundle built before the active feed, naming both build times; the active feed stays', async () => {
+      const dir = dataDir();
+      const later = await importBundle(laterBundle(), dir, keys);
+      const before = readdirSync(join(dir, 'feed')).sort();
+      const audited: unknown[] = [];
+      const err = await importBundle(TEST_BUNDLE, dir, keys, { onRollback: (r) => { audited.push(r); } }).catch((e: unknown) => e);
+      expect(isCanhGacError(err, 'COLLECTOR_FEED_ROLLBACK')).toBe(true);
+      const message = (err as Error).message;
+      expect(message).toContain('rollback check failed');
+      expect(message).toContain('built at 2026-05-01T00:00:00.000Z');
+      expect(message).toContain(`before the active feed ${later.status.id} (built 2026-05-02T00:00:00.000Z)`);
+      expect((err as { hint?: string }).hint).toMatch(/--allow-older --reason/);
+      expect(audited).toEqual([]);
+      expect(readdirSync(join(dir, 'feed')).sort()).toEqual(before);
+      const status = await feedStatus(dir);
+      expect(status.active && status.id).toBe(later.status.id);
+    });
+
+    it('refuses a bundle built at the same time as the active feed with different content', async () => {
+      const dir = dataDir();
+      await importBundle(TEST_BUNDLE, dir, keys);
+      const err = await importBundle(laterBundle('2026-05-01T00:00:00Z', true), dir, keys).catch((e: unknown) => e);
+      expect(isCanhGacError(err, 'COLLECTOR_FEED_ROLLBACK')).toBe(true);
+      expect((err as Error).message).toMatch(/built at 2026-05-01T00:00:00.000Z, the same time as the active feed 20260501T000000Z-\w+, but its content differs/);
+      const status = await feedStatus(dir);
+      expect(status.active && status.id).toBe(original.manifest.id);
+    });
+
+    it('with allowOlder, audits first, then activates the older feed and records the rollback', async () => {
+      const dir = dataDir();
+      const later = await importBundle(laterBundle(), dir, keys);
+      const audited: Rollback[] = [];
+      const r = await importBundle(TEST_BUNDLE, dir, keys, {
+        allowOlder: true, rollbackBy: { actor: 'alice', reason: 'feed of 2 May is broken' },
+        onRollback: (x) => { audited.push(x); expect(readFileSync(join(dir, 'feed', 'current'), 'utf8').trim()).toBe(later.status.id); },
+      });
+      expect(audited).toEqual([{ kind: 'older', active: { id: later.status.id, builtAt: '2026-05-02T00:00:00.000Z' }, incoming: { id: original.manifest.id, builtAt: '2026-05-01T00:00:00.000Z' } }]);
+      expect(r.rollback).toEqual(audited[0]);
+      expect(r.status).toMatchObject({ id: original.manifest.id, previous: later.status.id, rollback: { replaced: later.status.id, replacedBuiltAt: '2026-05-02T00:00:00.000Z', kind: 'older', actor: 'alice', reason: 'feed of 2 May is broken' } });
+      // a newer feed afterwards is an ordinary import again
+      const next = await importBundle(laterBundle('2026-05-04T00:00:00Z'), dir, keys);
+      expect(next.rollback).toBeUndefined();
+      expect(next.status.rollback).toBeUndefined();
+    });
+
+    it('a failing audit leaves the newer feed active', async () => {
+      const dir = dataDir();
+      const later = await importBundle(laterBundle(), dir, keys);
+      await expect(importBundle(TEST_BUNDLE, dir, keys, { allowOlder: true, onRollback: () => { throw new Error('store unavailable'); } }))
+        .rejects.toSatisfy((e: unknown) => isCanhGacError(e, 'COLLECTOR_FEED_IMPORT') && /could not be recorded in the audit trail: store unavailable/.test((e as Error).message));
+      const status = await feedStatus(dir);
+      expect(status.active && status.id).toBe(later.status.id);
+      expect(readdirSync(join(dir, 'feed')).sort()).toEqual([later.status.id, 'current']);
+    });
   });
 
   it('a refused bundle leaves the previous feed active and nothing behind', async () => {
@@ -152,8 +211,10 @@ describe('trust and loading', () => {
     await expect(loadFeed(dir)).rejects.toSatisfy((e: unknown) => isCanhGacError(e, 'COLLECTOR_FEED_NONE'));
     await importBundle(TEST_BUNDLE, dir, keys);
     const feed = await loadFeed(dir);
-    expect(feed.index.stats).toMatchObject({ records: 13, withdrawn: 0, invalidRanges: 0 });
-    expect(feed.kev?.vulnerabilities).toHaveLength(4);
+    expect(feed.index.stats).toMatchObject({ records: 18, withdrawn: 0, invalidRanges: 0 });
+    expect(feed.kev?.vulnerabilities).toHaveLength(5);
+    expect(feed.windows?.fixes).toHaveLength(14);
+    expect(feed.index.windows?.byBuild.get(17763)?.length).toBe(3);
     const [m] = matchInventory([{ name: 'libc6', version: '2.36-9+deb12u2', source: { name: 'glibc', version: '2.36-9+deb12u2' } }], feed.index, 'Debian:12').filter((x) => x.id === 'DSA-5514-1');
     expect(m).toMatchObject({ kev: true, fixedVersion: '2.36-9+deb12u3' });
     const file = join(dir, 'feed', original.manifest.id, 'osv', 'Debian_12.json');

@@ -21,6 +21,7 @@ import { parseKev, type KevCatalog } from './kev.js';
 import { parseLifecycle, type LifecycleEntry } from './lifecycle.js';
 import { buildFeedIndex, type FeedIndex } from './match.js';
 import { parseOsvArray, type OsvRecord } from './osv.js';
+import { parseWindowsBuilds, type WindowsBuilds } from './windows.js';
 import type { TrustedKey } from './trust.js';
 
 export interface ImportProgress {
@@ -44,12 +45,43 @@ export type FeedStatus =
     files: FeedFile[];
     records: number;
     previous: string | undefined;
+    /** Set when this feed was imported over a newer one with --allow-older. */
+    rollback: { replaced: string; replacedBuiltAt: string; kind: 'older' | 'same-time'; actor?: string; reason?: string } | undefined;
   };
 
 export interface ImportResult {
   /** "imported": a new feed is active; "unchanged": this feed was already the active one. */
   outcome: 'imported' | 'unchanged';
   status: Extract<FeedStatus, { active: true }>;
+  /** Set when an older (or same-time, different) feed replaced the active one because the operator allowed it. */
+  rollback?: Rollback;
+}
+
+/** An import that would replace the active feed with one built earlier, or at the same time with other content. */
+export interface Rollback {
+  /** The active feed the import would replace. */
+  active: { id: string; builtAt: string };
+  /** The bundle being imported. */
+  incoming: { id: string; builtAt: string };
+  /** "older": built before the active feed; "same-time": built at the same time with different content. */
+  kind: 'older' | 'same-time';
+}
+
+export interface ImportOptions {
+  onProgress?: (p: ImportProgress) => void;
+  /**
+   * Import a bundle built before the active feed (or at the same time with different content).
+   * Without it such an import is refused with COLLECTOR_FEED_ROLLBACK (an old feed hides every
+   * advisory published since: a replayed bundle is an attack, an accidental one a blind spot).
+   */
+  allowOlder?: boolean;
+  /**
+   * Called, with `allowOlder`, before a rollback is activated — the caller records it in the audit
+   * trail. If it throws, nothing is activated and the previous feed stays active.
+   */
+  onRollback?: (r: Rollback) => Promise<void> | void;
+  /** Who allowed a rollback and why; kept in the feed's imported.json. */
+  rollbackBy?: { actor: string; reason: string };
 }
 
 const importedSchema = z.object({
@@ -57,6 +89,10 @@ const importedSchema = z.object({
   key_id: z.string(),
   bundle: z.string(),
   previous: z.string().optional(),
+  rollback: z.object({
+    replaced: z.string(), replaced_built_at: z.string(), kind: z.enum(['older', 'same-time']),
+    actor: z.string().optional(), reason: z.string().optional(),
+  }).optional(),
 });
 
 function feedRoot(dataDir: string): string {
@@ -123,9 +159,10 @@ async function prune(root: string, keep: ReadonlySet<string>): Promise<void> {
  * stays active and nothing of the new one is left behind. `keys` are the trusted keys
  * (usually `loadTrustedKeys(trustDir(dataDir))`).
  */
-export async function importBundle(file: string, dataDir: string, keys: readonly TrustedKey[], onProgress?: (p: ImportProgress) => void): Promise<ImportResult> {
-  onProgress?.({ step: 'read' });
-  return importBundleBytes(await readBundleFile(file), basename(file), dataDir, keys, onProgress);
+export async function importBundle(file: string, dataDir: string, keys: readonly TrustedKey[], options: ImportOptions | ((p: ImportProgress) => void) = {}): Promise<ImportResult> {
+  const o = typeof options === 'function' ? { onProgress: options } : options;
+  o.onProgress?.({ step: 'read' });
+  return importBundleBytes(await readBundleFile(file), basename(file), dataDir, keys, o);
 }
 
 /** Reads a bundle file (COLLECTOR_FEED_IMPORT when it cannot be read). */
@@ -141,8 +178,9 @@ export async function readBundleFile(file: string): Promise<Buffer> {
  * `importBundle` for bytes already read: the caller that decided which keys to trust from these
  * bytes imports exactly them (no second read of a file that could have changed in between).
  */
-export async function importBundleBytes(bytes: Buffer, name: string, dataDir: string, keys: readonly TrustedKey[], onProgress?: (p: ImportProgress) => void): Promise<ImportResult> {
-  const progress = onProgress ?? (() => undefined);
+export async function importBundleBytes(bytes: Buffer, name: string, dataDir: string, keys: readonly TrustedKey[], options: ImportOptions | ((p: ImportProgress) => void) = {}): Promise<ImportResult> {
+  const o = typeof options === 'function' ? { onProgress: options } : options;
+  const progress = o.onProgress ?? (() => undefined);
   progress({ step: 'verify' });
   const verified = verifyBundle(bytes, keys);
   const { manifest } = verified;
@@ -157,6 +195,17 @@ export async function importBundleBytes(bytes: Buffer, name: string, dataDir: st
       const status = await feedStatus(dataDir);
       if (status.active) return { outcome: 'unchanged', status };
     }
+    const rollback = previous === undefined ? undefined : await rollbackOf(dataDir, previous, manifest);
+    if (rollback && !o.allowOlder) throw rollbackError(rollback);
+    if (rollback) {
+      try {
+        await o.onRollback?.(rollback);
+      } catch (e) {
+        throw new VulnError(VulnCodes.FEED_IMPORT, `the rollback to ${rollback.incoming.id} could not be recorded in the audit trail: ${(e as Error).message}`, {
+          cause: e, hint: `nothing was changed: ${rollback.active.id} stays active; make the store reachable and try again`,
+        });
+      }
+    }
     const final = join(root, manifest.id);
     await rm(tmp, { recursive: true, force: true });
     await rm(final, { recursive: true, force: true });
@@ -170,7 +219,10 @@ export async function importBundleBytes(bytes: Buffer, name: string, dataDir: st
     await put('manifest.json', verified.manifestBytes);
     await put('manifest.sig', verified.signatureBytes);
     for (const [path, data] of verified.files) await put(path, data);
-    const imported = { imported_at: new Date().toISOString(), key_id: verified.keyId, bundle: name, ...(previous !== undefined ? { previous } : {}) };
+    const imported = {
+      imported_at: new Date().toISOString(), key_id: verified.keyId, bundle: name, ...(previous !== undefined ? { previous } : {}),
+      ...(rollback ? { rollback: { replaced: rollback.active.id, replaced_built_at: rollback.active.builtAt, kind: rollback.kind, ...o.rollbackBy } } : {}),
+    };
     await put('imported.json', JSON.stringify(imported, null, 2) + '\n');
     fsyncPath(tmp);
 
@@ -184,7 +236,7 @@ export async function importBundleBytes(bytes: Buffer, name: string, dataDir: st
     const status = await feedStatus(dataDir);
     if (!status.active) throw new VulnError(VulnCodes.FEED_IMPORT, `the imported feed cannot be read back: ${status.reason}`, { where: root });
     progress({ step: 'done' });
-    return { outcome: 'imported', status };
+    return { outcome: 'imported', status, ...(rollback ? { rollback } : {}) };
   } catch (e) {
     await rm(tmp, { recursive: true, force: true });
     await rm(join(root, 'current.tmp'), { force: true });
@@ -193,6 +245,33 @@ export async function importBundleBytes(bytes: Buffer, name: string, dataDir: st
   } finally {
     await release();
   }
+}
+
+/**
+ * Whether activating `incoming` would roll the active feed back: built earlier, or at the same
+ * instant with other content (ids differ). An active feed that cannot be read is no reference
+ * (its build time is unknown), so it never blocks an import that repairs it.
+ */
+async function rollbackOf(dataDir: string, activeId: string, incoming: FeedManifest): Promise<Rollback | undefined> {
+  let active: FeedManifest;
+  try {
+    active = (await readManifest(join(feedRoot(dataDir), activeId))).manifest;
+  } catch {
+    return undefined;
+  }
+  const a = Date.parse(active.built_at);
+  const b = Date.parse(incoming.built_at);
+  if (b > a || active.id === incoming.id) return undefined;
+  return { active: { id: active.id, builtAt: active.built_at }, incoming: { id: incoming.id, builtAt: incoming.built_at }, kind: b < a ? 'older' : 'same-time' };
+}
+
+function rollbackError(r: Rollback): VulnError {
+  const what = r.kind === 'older'
+    ? `it was built at ${r.incoming.builtAt}, before the active feed ${r.active.id} (built ${r.active.builtAt})`
+    : `it was built at ${r.incoming.builtAt}, the same time as the active feed ${r.active.id}, but its content differs (${r.incoming.id})`;
+  return new VulnError(VulnCodes.FEED_ROLLBACK, `feed bundle refused: rollback check failed: ${what}; an older feed hides the advisories published since`, {
+    hint: 'the active feed stays active. If you really mean to go back (a bad feed was published), run again with --allow-older --reason "why"; the rollback is recorded in the audit trail',
+  });
 }
 
 async function readManifest(dir: string): Promise<{ manifest: FeedManifest; imported: z.infer<typeof importedSchema> }> {
@@ -223,6 +302,13 @@ export async function feedStatus(dataDir: string, now: Date = new Date()): Promi
     files: manifest.files,
     records: manifest.files.filter((f) => f.kind === 'osv').reduce((n, f) => n + f.records, 0),
     previous: imported.previous,
+    rollback: imported.rollback
+      ? {
+        replaced: imported.rollback.replaced, replacedBuiltAt: imported.rollback.replaced_built_at, kind: imported.rollback.kind,
+        ...(imported.rollback.actor !== undefined ? { actor: imported.rollback.actor } : {}),
+        ...(imported.rollback.reason !== undefined ? { reason: imported.rollback.reason } : {}),
+      }
+      : undefined,
   };
 }
 
@@ -232,6 +318,8 @@ export interface LoadedFeed {
   kev: KevCatalog | undefined;
   /** The bundle's OS lifecycle table (eol.json), when it has one. */
   eol: LifecycleEntry[] | undefined;
+  /** The bundle's Windows fixed-build table (windows-builds.json), when it has one. */
+  windows: WindowsBuilds | undefined;
   index: FeedIndex;
 }
 
@@ -246,6 +334,7 @@ export async function loadFeed(dataDir: string): Promise<LoadedFeed> {
   const osv = new Map<string, OsvRecord[]>();
   let kev: KevCatalog | undefined;
   let eol: LifecycleEntry[] | undefined;
+  let windows: WindowsBuilds | undefined;
   for (const f of status.files) {
     const data = await readFile(join(dir, f.path));
     if (sha256(data) !== f.sha256) throw new FeedError('digest', `${f.path} of the active feed ${status.id} no longer matches its manifest`, { where: join(dir, f.path) });
@@ -253,8 +342,9 @@ export async function loadFeed(dataDir: string): Promise<LoadedFeed> {
     if (f.kind === 'osv') osv.set(f.ecosystem!, parseOsvArray(value, f.path));
     else if (f.kind === 'kev') kev = parseKev(value, f.path);
     else if (f.kind === 'eol') eol = parseLifecycle(value, f.path);
+    else if (f.kind === 'windows-builds') windows = parseWindowsBuilds(value, f.path);
   }
   const all: OsvRecord[] = [];
   for (const records of osv.values()) all.push(...records);
-  return { status, osv, kev, eol, index: buildFeedIndex(all, kev) };
+  return { status, osv, kev, eol, windows, index: buildFeedIndex(all, kev, windows) };
 }

@@ -13,7 +13,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Fields, FindingRecord } from '../../common/finding.js';
 import { vulnerabilityFields } from './fields.js';
-import { hostOs } from './host-os.js';
+import { hostOs, platformOf } from './host-os.js';
+import { hotfixSet, matchWindows, windowsHostOf } from './windows.js';
 import { packageFromFields, type InstalledPackage } from './inventory.js';
 import { matchPackages, type FeedIndex, type SkippedPackage, type VulnMatch } from './match.js';
 
@@ -84,6 +85,7 @@ export function evaluateHost(
     ecosystem, skippedReason: reason, findings: [], snapshotId, matches: 0, hidden: 0, skipped: [], packages: state.packages.length, matchMs: 0,
   });
   if (state.host === undefined) return empty('no host inventory yet');
+  if (platformOf(state.host.fields) === 'windows') return evaluateWindowsHost(state, index, feedId, now, snapshotId, newId);
   const os = hostOs(state.host.fields);
   if (os.ecosystem === undefined) return empty(os.reason);
 
@@ -155,4 +157,55 @@ export function evaluateHost(
     ecosystem: os.ecosystem, skippedReason: undefined, findings, snapshotId, matches: result.matches.length, hidden,
     skipped: result.skipped, packages: installed.length, matchMs,
   };
+}
+
+/**
+ * A Windows host: its OS build against the feed's fixed-build table (windows.ts). One finding per
+ * CVE, state key `<CVE>:os`, `package.name` the Windows product, `package.version` the build.
+ */
+function evaluateWindowsHost(state: HostState, index: FeedIndex, feedId: string, now: Date, snapshotId: string, newId: () => string): HostEvaluation {
+  const base = { snapshotId, hidden: 0, skipped: [] as SkippedPackage[], packages: state.packages.length };
+  const empty = (reason: string): HostEvaluation => ({ ...base, ecosystem: 'Windows', skippedReason: reason, findings: [], matches: 0, matchMs: 0 });
+  if (index.windows === undefined) return empty('the feed has no Windows fixed-build data (windows-builds.json)');
+  const host = windowsHostOf(state.host!.fields);
+  if ('reason' in host) return empty(host.reason);
+  const t0 = performance.now();
+  const result = matchWindows(host, hotfixSet(state.packages), index.windows, index.kev);
+  const matchMs = performance.now() - t0;
+  if (result.reason !== undefined) return { ...empty(result.reason), matchMs };
+  const prev = new Map(state.previous.map((r) => [r.stateKey, r.fields]));
+  const at = now.toISOString();
+  const findings: FindingRecord[] = result.matches.map((m) => {
+    const stateKey = `${m.id}:os`;
+    const before = prev.get(stateKey);
+    const f: Fields = {
+      ...vulnerabilityFields(m),
+      'event.category': 'vulnerability',
+      'event.type': 'info',
+      'vulnerability.explanation': trimText(m.explanation),
+      'vulnerability.aliases': [],
+      'vulnerability.cves': m.cves,
+      'vulnerability.compared_version': m.installedVersion,
+      'vulnerability.first_seen': (before && str(before, 'vulnerability.first_seen')) ?? at,
+      'vulnerability.fix_available_since': (before && before['vulnerability.fix_available'] === true ? str(before, 'vulnerability.fix_available_since') : undefined) ?? at,
+      'vulnerability.feed.id': feedId,
+      'vulnerability.scanner.vendor': 'Canh Gác',
+      'package.name': m.package.name,
+      'package.version': m.installedVersion,
+      'package.type': 'os',
+      // The rules dedup per source package: for Windows the OS product is the "source", so pending
+      // cumulative updates are one alert per host, as the fix (one cumulative update) is.
+      'package.source.name': m.package.name,
+      'package.source.version': m.installedVersion,
+    };
+    if (m.summary !== undefined && m.summary !== '') f['vulnerability.summary'] = trimText(m.summary);
+    if (m.kevDateAdded !== undefined) f['vulnerability.kev_date_added'] = m.kevDateAdded;
+    if (m.distributionRating !== undefined) f['vulnerability.distribution_rating'] = m.distributionRating;
+    if (host.arch !== undefined) f['package.architecture'] = host.arch;
+    return {
+      id: newId(), agentId: state.agentId, hostName: state.hostName, seq: 0, observedAt: at, receivedAt: at,
+      check: VULN_CHECK, kind: 'vulnerability', family: 'state', stateKey, snapshotId, fields: f,
+    };
+  });
+  return { ...base, ecosystem: 'Windows', skippedReason: undefined, findings, matches: result.matches.length, matchMs };
 }

@@ -28,7 +28,7 @@ MCowBQYDK2VwAyEAB3iWqkDngPF7v45HTMu5S4wgXurLvrcJUmdYofN0Yrk=
 `;
 export const TEST_FEED_KEY_ID = '665b7ed3ea149176';
 /** SHA-256 of the committed test-bundle.cgfeed; import-trust.test.ts fails when the bundle is rebuilt without updating it. */
-export const TEST_BUNDLE_SHA256 = '5a0f96a57df30908e2259f4c93267240bc7d73bcc66f8da8f5492e92bccde96e';
+export const TEST_BUNDLE_SHA256 = '9f3545efcf2569029f7e5a07de5ce3fdc87b4c4c361c041d20a2c957c5e750c7';
 
 export interface ImportTrust {
   keys: TrustedKey[];

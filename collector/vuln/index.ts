@@ -29,7 +29,7 @@ export {
   type FeedManifest, type FeedSource, type FeedFile, type FileKind, type VerifiedBundle, type BuildBundleInput, type BundleFileInput,
 } from './bundle.js';
 export { loadTrustedKeys, trustedKeyFromPem, trustDir, keyIdOf, generateFeedKeyPair, type TrustedKey } from './trust.js';
-export { importBundle, importBundleBytes, readBundleFile, feedStatus, loadFeed, type FeedStatus, type ImportProgress, type ImportResult, type LoadedFeed } from './feed-store.js';
+export { importBundle, importBundleBytes, readBundleFile, feedStatus, loadFeed, type FeedStatus, type ImportOptions, type ImportProgress, type ImportResult, type LoadedFeed, type Rollback } from './feed-store.js';
 export { trustForImport, TEST_FEED_KEY_ID, TEST_BUNDLE_SHA256, type ImportTrust } from './import-trust.js';
 export { hostOs, type HostOs } from './host-os.js';
 export { buildLifecycle, lifecycleFields, loadLifecycleFile, parseLifecycle, type LifecycleEntry, type LifecycleTable } from './lifecycle.js';

@@ -15,6 +15,7 @@ import { kevIndex, type KevCatalog, type KevEntry } from './kev.js';
 import { parseEcosystem, recordAliases, type Ecosystem, type OsvAffected, type OsvRange, type OsvRecord } from './osv.js';
 import { distributionRating, severityOf, type Cvss, type SeverityInfo, type VulnSeverity } from './severity.js';
 import { SEMVER_ORDER, type VersionOrder } from './version/index.js';
+import { buildWindowsIndex, type WindowsBuilds, type WindowsIndex } from './windows.js';
 
 interface PreparedEvent {
   kind: 'introduced' | 'fixed' | 'last_affected';
@@ -64,6 +65,8 @@ export interface FeedIndex {
   readonly ecosystems: ReadonlyMap<string, ReadonlyMap<string, readonly IndexedEntry[]>>;
   readonly kev: ReadonlyMap<string, KevEntry>;
   readonly stats: IndexStats;
+  /** The Windows fixed-build table of the feed, when it has one (windows.ts). */
+  readonly windows?: WindowsIndex | undefined;
 }
 
 const MAX_PROBLEMS = 100;
@@ -106,7 +109,7 @@ function prepareRange(type: string, events: OsvRange['events'], eco: Ecosystem, 
 }
 
 /** Builds the lookup structure for a feed. Records of ecosystems Canh Gác does not match are counted and skipped. */
-export function buildFeedIndex(records: Iterable<OsvRecord>, kev?: KevCatalog): FeedIndex {
+export function buildFeedIndex(records: Iterable<OsvRecord>, kev?: KevCatalog, windows?: WindowsBuilds): FeedIndex {
   const stats: IndexStats = { records: 0, withdrawn: 0, entries: 0, ignoredRanges: 0, invalidRanges: 0, otherEcosystems: {}, problems: [] };
   const ecosystems = new Map<string, Map<string, IndexedEntry[]>>();
   const known = new Map<string, Ecosystem | null>();
@@ -148,7 +151,7 @@ export function buildFeedIndex(records: Iterable<OsvRecord>, kev?: KevCatalog): 
       stats.entries++;
     }
   }
-  return { ecosystems, kev: kevIndex(kev), stats };
+  return { ecosystems, kev: kevIndex(kev), stats, ...(windows !== undefined ? { windows: buildWindowsIndex(windows) } : {}) };
 }
 
 // ---------------------------------------------------------------- evaluation
@@ -300,6 +303,17 @@ function groupPackages(pkgs: readonly InstalledPackage[], eco: Ecosystem, byName
 }
 
 /**
+ * Ecosystems whose advisories also apply to a host of `osEcosystem`: an Ubuntu LTS release's
+ * Ubuntu Pro (ESM) advisories (`Ubuntu:22.04:LTS` → `Ubuntu:Pro:22.04:LTS`). Once a release leaves
+ * standard support its new advisories are published only there; the host is affected whether or
+ * not it has Ubuntu Pro — only the fix needs it.
+ */
+export function companionEcosystems(osEcosystem: string): string[] {
+  const m = /^Ubuntu:(\d\d\.\d\d):LTS$/.exec(osEcosystem);
+  return m ? [`Ubuntu:Pro:${m[1]}:LTS`] : [];
+}
+
+/**
  * Matches a host's packages against the feed for its OS ecosystem ("Debian:12",
  * "Ubuntu:22.04:LTS", "Rocky Linux:9", "AlmaLinux:9"). Throws COLLECTOR_ECOSYSTEM_UNKNOWN
  * for an ecosystem Canh Gác cannot match; packages with malformed versions are reported
@@ -308,34 +322,44 @@ function groupPackages(pkgs: readonly InstalledPackage[], eco: Ecosystem, byName
 export function matchPackages(pkgs: readonly InstalledPackage[], index: FeedIndex, osEcosystem: string): MatchResult {
   const eco = parseEcosystem(osEcosystem);
   const byName = index.ecosystems.get(osEcosystem) ?? new Map<string, IndexedEntry[]>();
+  const ecosystems = [{ name: osEcosystem, byName }, ...companionEcosystems(osEcosystem).flatMap((name) => {
+    const m = index.ecosystems.get(name);
+    return m === undefined ? [] : [{ name, byName: m }];
+  })];
   const matches: VulnMatch[] = [];
   const skipped: SkippedPackage[] = [];
   const groups = groupPackages(pkgs, eco, byName);
   for (const g of groups.values()) {
-    const entries = byName.get(g.name);
-    if (entries === undefined) continue;
+    const lists = ecosystems.map((e) => ({ eco: e.name, entries: e.byName.get(g.name) })).filter((x) => x.entries !== undefined);
+    if (lists.length === 0) continue;
     const problem = eco.order.problem(g.version);
     if (problem !== undefined) {
       skipped.push({ name: g.name, version: g.version, reason: `not a valid ${eco.order.name} version: ${problem}` });
       continue;
     }
-    const seen = new Map<string, { entry: IndexedEntry; hit: RangeHit | undefined }>();
-    for (const entry of entries) {
-      let hit: RangeHit | undefined;
-      for (const range of entry.ranges) {
-        if (range.order !== eco.order && range.order.problem(g.version) !== undefined) continue;
-        hit = evaluateRange(g.version, range);
-        if (hit !== undefined) break;
+    // Per advisory: the host's own ecosystem first; an Ubuntu Pro entry only for an advisory the
+    // release's own entries do not match (one finding per advisory and package).
+    const seen = new Map<string, { entry: IndexedEntry; hit: RangeHit | undefined; eco: string }>();
+    for (const { eco: ecoName, entries } of lists) {
+      const before = new Set(seen.keys());
+      for (const entry of entries!) {
+        if (before.has(entry.record.id)) continue;
+        let hit: RangeHit | undefined;
+        for (const range of entry.ranges) {
+          if (range.order !== eco.order && range.order.problem(g.version) !== undefined) continue;
+          hit = evaluateRange(g.version, range);
+          if (hit !== undefined) break;
+        }
+        if (hit === undefined && !entry.versions.has(g.version)) continue;
+        const prior = seen.get(entry.record.id);
+        if (prior === undefined || (prior.hit === undefined && hit !== undefined)) seen.set(entry.record.id, { entry, hit, eco: ecoName });
       }
-      if (hit === undefined && !entry.versions.has(g.version)) continue;
-      const prior = seen.get(entry.record.id);
-      if (prior === undefined || (prior.hit === undefined && hit !== undefined)) seen.set(entry.record.id, { entry, hit });
     }
     if (seen.size === 0) continue;
     // Shared by every match of this group.
     const binaries = g.binaries.map((b) => ({ name: b.name, version: b.version, architecture: b.architecture }));
     const suffix = explainSuffix(g.name, g.matchedOn, [...new Set(binaries.map((b) => b.name))]);
-    for (const { entry, hit } of seen.values()) {
+    for (const { entry, hit, eco: entryEco } of seen.values()) {
       if (entry.rated === undefined) {
         const ids = [entry.record.id, ...entry.aliases];
         entry.rated = {
@@ -353,12 +377,12 @@ export function matchPackages(pkgs: readonly InstalledPackage[], index: FeedInde
         aliases: entry.aliases,
         cves: entry.rated.cves,
         summary: entry.record.summary,
-        ecosystem: osEcosystem,
+        ecosystem: entryEco,
         package: { name: g.name, version: g.version, matchedOn: g.matchedOn, binaries },
         installedVersion: g.version,
         fixedVersion: fixed,
         fixAvailable: fixed !== null,
-        explanation: explain(g.version, osEcosystem, hit, g.name, suffix),
+        explanation: explain(g.version, entryEco, hit, g.name, suffix) + (entryEco === osEcosystem ? '' : `; advisory of ${entryEco}${fixed !== null ? ' (the fix needs Ubuntu Pro)' : ''}`),
         severity: sev.severity,
         score: sev.score,
         cvss: sev.cvss,

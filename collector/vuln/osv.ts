@@ -82,10 +82,24 @@ export function parseOsvArray(value: unknown, where: string): OsvRecord[] {
   return value.map((v, i) => parseOsvRecord(v, `${where}[${i}]${typeof (v as { id?: unknown })?.id === 'string' ? ` (${(v as { id: string }).id})` : ''}`));
 }
 
-/** Aliases and upstream ids of a record, without duplicates and without the record's own id. */
+/**
+ * Errata: a distribution's update advisory (AlmaLinux ALSA/ALBA/ALEA, Rocky RLSA/RLBA/RLEA, Red Hat
+ * RHSA/RHBA/RHEA, Ubuntu USN/LSN). Their OSV records list the CVEs the update fixes in `related`
+ * (ALSA-2024:4312 → CVE-2024-6387), not in `aliases`.
+ */
+const ERRATA_ID = /^(?:AL|RL|RH)[SBE]A-\d{4}:\d+$|^(?:USN|LSN)-\d+-\d+$/;
+const CVE_ID = /^CVE-\d{4}-\d+$/;
+
+/**
+ * Aliases and upstream ids of a record, without duplicates and without the record's own id; for an
+ * erratum also the CVE ids in its `related` (the CVEs it fixes — so the KEV flag and `cves` work for
+ * AlmaLinux and Rocky advisories). `related` of other records (other advisories about a similar
+ * issue) is not an alias and is left out.
+ */
 export function recordAliases(r: OsvRecord): string[] {
   const out = new Set<string>();
-  for (const a of [...(r.aliases ?? []), ...(r.upstream ?? [])]) if (a !== r.id) out.add(a);
+  const fixes = ERRATA_ID.test(r.id) ? (r.related ?? []).filter((x) => CVE_ID.test(x)) : [];
+  for (const a of [...(r.aliases ?? []), ...(r.upstream ?? []), ...fixes]) if (a !== r.id) out.add(a);
   return [...out];
 }
 

@@ -92,6 +92,15 @@ function fromVectors(list: readonly OsvSeverity[] | undefined): Cvss | null {
   return null;
 }
 
+/**
+ * The severity word that starts an erratum's summary: AlmaLinux, Rocky and Red Hat advisories
+ * rate the update there ("Important: openssh security update") and nowhere else in their OSV records.
+ */
+function summaryWord(record: OsvRecord): string | undefined {
+  if (!/^(?:AL|RL|RH)[SBE]A-/.test(record.id)) return undefined;
+  return /^(Critical|Important|Moderate|Low):/.exec(record.summary ?? '')?.[1];
+}
+
 function word(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   const w = value.trim().toLowerCase();
@@ -107,7 +116,9 @@ export function severityOf(record: OsvRecord, affected: OsvAffected | undefined)
     affected?.database_specific?.['severity'],
     record.database_specific?.['severity'],
     ...[...(affected?.severity ?? []), ...(record.severity ?? [])].filter((s) => s.type === 'Ubuntu').map((s) => s.score),
+    affected?.ecosystem_specific?.['ubuntu_priority'],
     affected?.ecosystem_specific?.['urgency'],
+    summaryWord(record),
   ];
   for (const c of candidates) {
     const w = word(c);
@@ -125,9 +136,11 @@ export function distributionRating(record: OsvRecord, affected: OsvAffected | un
   const candidates: unknown[] = [
     affected?.ecosystem_specific?.['urgency'],
     ...[...(affected?.severity ?? []), ...(record.severity ?? [])].filter((s) => s.type === 'Ubuntu').map((s) => s.score),
+    affected?.ecosystem_specific?.['ubuntu_priority'],
     affected?.ecosystem_specific?.['severity'],
     affected?.database_specific?.['severity'],
     record.database_specific?.['severity'],
+    summaryWord(record),
   ];
   for (const c of candidates) if (typeof c === 'string' && c.trim() !== '') return c.trim().toLowerCase();
   return undefined;

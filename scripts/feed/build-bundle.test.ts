@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { verifyBundle } from '../../collector/vuln/bundle.js';
-import { TEST_BUNDLE, TEST_BUNDLE_BUILD, TEST_KEV, TEST_OSV_DIR, TEST_PRIVATE_KEY, testTrustedKey } from '../../collector/vuln/testing/fixtures.js';
+import { TEST_BUNDLE, TEST_BUNDLE_INPUTS, TEST_OSV_DIR, TEST_PRIVATE_KEY, testTrustedKey } from '../../collector/vuln/testing/fixtures.js';
 import { toolAvailable } from '../../collector/vuln/testing/oracles.js';
 import { loadTrustedKeys } from '../../collector/vuln/trust.js';
 import { buildFromInputs, main as buildMain, restrictToEcosystem } from './build-bundle.js';
@@ -18,7 +18,7 @@ describe('build-bundle', () => {
   it('rebuilds the committed test bundle byte for byte (the fixture is reproducible)', () => {
     const out = join(dir, 'rebuilt.cgfeed');
     const { bytes, warnings } = buildFromInputs({
-      out, keyFile: TEST_PRIVATE_KEY, osv: [{ ecosystem: 'Debian:12', path: TEST_OSV_DIR }], kev: TEST_KEV, ...TEST_BUNDLE_BUILD,
+      out, ...TEST_BUNDLE_INPUTS,
     });
     expect(warnings).toEqual([]);
     expect(bytes.equals(readFileSync(TEST_BUNDLE))).toBe(true);

@@ -19,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { buildBundle, ecosystemFileStem, type BundleFileInput, type FeedManifest, type FeedSource } from '../../collector/vuln/bundle.js';
 import { parseKev } from '../../collector/vuln/kev.js';
 import { parseEcosystem, parseOsvRecord, type OsvRecord } from '../../collector/vuln/osv.js';
+import { parseWindowsBuilds } from '../../collector/vuln/windows.js';
 import { describeError } from '../../common/errors.js';
 import { loadJsonInput, loadOsvInput } from './inputs.js';
 
@@ -138,7 +139,7 @@ export function buildFromInputs(opts: BuildOptions): { manifest: FeedManifest; b
   for (const [kind, path] of [['windows-builds', opts.windowsBuilds], ['eol', opts.eol]] as const) {
     if (path === undefined) continue;
     const input = loadJsonInput(path);
-    const records = Array.isArray(input.value) ? input.value.length : 1;
+    const records = kind === 'windows-builds' ? parseWindowsBuilds(input.value, path).fixes.length : Array.isArray(input.value) ? input.value.length : 1;
     const id = kind;
     sources.push({
       id,
@@ -147,7 +148,7 @@ export function buildFromInputs(opts: BuildOptions): { manifest: FeedManifest; b
       retrieved_at: (opts.retrievedAt ?? input.mtime).toISOString(),
       sha256: input.sha256,
       records,
-      licence: opts.licence?.[id] ?? 'see origin',
+      licence: opts.licence?.[id] ?? (kind === 'windows-builds' ? 'Microsoft security update guide data (MSRC CVRF API); Microsoft terms of use' : 'see origin'),
       attribution: opts.attribution?.[id] ?? basename(path),
     });
     files.push({ kind, source: id, data: Buffer.from(JSON.stringify(input.value) + '\n', 'utf8'), records });
