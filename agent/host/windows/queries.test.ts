@@ -47,6 +47,13 @@ describe('PowerShell queries', () => {
     expect(filters).not.toContain('AssociatedNetFirewallRule');
   });
 
+  it('reads no environment variable that the agent does not pass to powershell.exe (run.ts gives it a fixed environment)', () => {
+    const given = new Set(Object.keys(COMMANDS.powershell.env ?? {}).map((k) => k.toLowerCase()));
+    for (const id of ids) {
+      for (const m of powershellScript(id).matchAll(/\$\{?env:([A-Za-z0-9_()]+)/gi)) expect(given, `${id} reads $env:${m[1]}`).toContain(m[1]!.toLowerCase());
+    }
+  });
+
   it('runs powershell.exe by absolute path with a fixed argument list', () => {
     expect(COMMANDS.powershell.paths).toEqual([POWERSHELL_PATH]);
     expect(POWERSHELL_PATH).toBe('C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe');

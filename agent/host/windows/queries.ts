@@ -69,7 +69,10 @@ export const POWERSHELL_QUERIES = {
    * The port, address, application, service, interface-type and security filters of the enabled
    * inbound rules, each fetched once with -All and kept when its InstanceID is one of those rules
    * (the per-rule association cmdlets cost a CIM round trip per rule), and the environment the
-   * Program paths are expanded with: parsed by firewall-filters.ts.
+   * Program paths are expanded with: parsed by firewall-filters.ts. The folders come from .NET
+   * (GetFolderPath: the Windows directory and the shell's known folders), not from `$env:`:
+   * powershell.exe runs with the agent's fixed environment (run.ts), which has no ProgramFiles,
+   * ProgramData or SystemDrive and a SystemRoot that is always C:\\Windows.
    */
   'firewall-rule-filters':
     `$ids = @{}; ${INBOUND_RULES} | ForEach-Object { $ids[$_.InstanceID] = 1 }; $keep = { $_.InstanceID -and $ids.ContainsKey($_.InstanceID) }; `
@@ -80,8 +83,10 @@ export const POWERSHELL_QUERIES = {
     + `Service = @(${FILTER('Service')} InstanceID, Service); `
     + `InterfaceType = @(${FILTER('InterfaceType')} InstanceID, InterfaceType); `
     + `Security = @(${FILTER('Security')} InstanceID, Authentication, Encryption, RemoteUser, RemoteMachine); `
-    + 'Environment = [ordered]@{ SystemRoot = $env:SystemRoot; SystemDrive = $env:SystemDrive; ProgramFiles = $env:ProgramFiles; '
-    + "'ProgramFiles(x86)' = ${env:ProgramFiles(x86)}; ProgramData = $env:ProgramData } }",
+    + "Environment = [ordered]@{ SystemRoot = [Environment]::GetFolderPath('Windows'); "
+    + "SystemDrive = [IO.Path]::GetPathRoot([Environment]::GetFolderPath('Windows')).TrimEnd('\\'); "
+    + "ProgramFiles = [Environment]::GetFolderPath('ProgramFiles'); 'ProgramFiles(x86)' = [Environment]::GetFolderPath('ProgramFilesX86'); "
+    + "ProgramData = [Environment]::GetFolderPath('CommonApplicationData') } }",
   /** Bound UDP sockets with the owning process and its services, like `tcp-listeners`: parsed by net-udp-endpoint.ts. */
   'udp-listeners':
     `${PROCESS_TABLES}Get-NetUDPEndpoint | Select-Object LocalAddress, LocalPort, OwningProcess, CreationTime, ${PROCESS_COLUMNS}`,
