@@ -97,6 +97,17 @@ describe('Windows exposure model (hand-written rules and filters)', () => {
     expect(windowsListenerExposure(web, { profiles: ['Domain', 'Private', 'Public'].map((n) => ({ ...on(n), enabled: false })) }).verdict).toBe('reachable');
   });
 
+  it('"block all incoming connections" (AllowInboundRules False) ignores every allow rule; NotConfigured does not', () => {
+    const shieldsUp = fw([[{ name: 'allow-web' }, {}]], { profiles: [{ ...on('Public'), allowInboundRules: false }] });
+    expect(windowsListenerExposure(web, shieldsUp)).toEqual({
+      verdict: 'blocked',
+      reason: 'inbound allow rules are not applied in the Public profile (network Public net on Ethernet): AllowInboundRules False (block all incoming connections, including allowed apps); default inbound action Block',
+    });
+    const conditional = fw([[{ name: 'r' }, { remoteAddresses: ['LocalSubnet'] }]], { profiles: [{ ...on('Public'), allowInboundRules: false }] });
+    expect(windowsListenerExposure(web, conditional).verdict).toBe('blocked');
+    expect(windowsListenerExposure(web, fw([[{ name: 'allow-web' }, {}]], { profiles: [{ ...on('Public'), allowInboundRules: 'not-configured' }] })).verdict).toBe('reachable');
+  });
+
   it('ports: lists, ranges, protocol Any, the other transport; RPC keywords cannot be decided', () => {
     expect(windowsListenerExposure(web, fw([[{ name: 'r' }, { localPorts: ['80', '8000-8100'] }]])).verdict).toBe('reachable');
     expect(windowsListenerExposure(web, fw([[{ name: 'r' }, { protocol: 'Any', localPorts: ['Any'] }]])).verdict).toBe('reachable');

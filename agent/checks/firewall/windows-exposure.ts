@@ -194,8 +194,10 @@ function evaluateProfile(l: WindowsListener, p: WindowsFirewallProfile, fw: Requ
   if (p.enabled === false) return { verdict: 'reachable', reason: `Windows Firewall is off in ${where}` };
   const env = { ...DEFAULT_ENV, ...Object.fromEntries(Object.entries(fw.filters.environment).map(([k, v]) => [k.toLowerCase(), v])) };
   if (env['windir'] === DEFAULT_ENV['windir'] && env['systemroot'] !== undefined) env['windir'] = env['systemroot'];
+  // "Block all incoming connections, including those in the list of allowed apps": allow rules are ignored.
+  const noAllows = p.allowInboundRules === false;
   const matched: Matched[] = fw.rules
-    .filter((r) => r.enabled && r.direction === 'inbound' && ruleApplies(r, p.name))
+    .filter((r) => r.enabled && r.direction === 'inbound' && ruleApplies(r, p.name) && !(noAllows && r.action === 'allow'))
     .map((rule) => ({ rule, parts: ruleMatch(fw.filters.byRule.get(rule.id), l, env) }))
     .filter((m) => !(m.parts.length === 1 && m.parts[0]!.kind === 'no'));
   const of = (action: 'allow' | 'block', kind: 'plain' | 'condition' | 'opaque') => matched.filter((m) => m.rule.action === action && (
@@ -225,6 +227,9 @@ function evaluateProfile(l: WindowsListener, p: WindowsFirewallProfile, fw: Requ
   }
   if (maybeAllow) {
     return { verdict: 'unknown', reason: `rule ${ruleName(maybeAllow.rule)} may allow ${what} (${texts(maybeAllow.parts, 'opaque')}: cannot be decided from what the agent reads) in ${where}; otherwise ${defaultText(p.defaultInbound)}` };
+  }
+  if (noAllows) {
+    return { verdict: 'blocked', reason: `inbound allow rules are not applied in ${where}: AllowInboundRules False (block all incoming connections, including allowed apps); ${defaultText(p.defaultInbound)}${except}` };
   }
   const prog = l.executable ?? (l.pid === 4 ? 'System' : `pid ${l.pid}`);
   return { verdict: 'blocked', reason: `no enabled inbound allow rule matches ${what} of ${prog} in ${where}; ${defaultText(p.defaultInbound)}` };

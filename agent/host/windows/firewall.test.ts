@@ -9,16 +9,18 @@ describe('Get-NetFirewallProfile parser (genuine recording, fixtures/README.md)'
     const { items, malformed } = parseFirewallProfiles(fixture('Get-NetFirewallProfile.ws2022.cnquery.json'));
     expect(malformed).toBe(0);
     expect(items).toEqual(['Domain', 'Private', 'Public'].map((name) => ({
-      name, enabled: true, defaultInbound: 'not-configured', defaultOutbound: 'not-configured',
+      name, enabled: true, defaultInbound: 'not-configured', defaultOutbound: 'not-configured', allowInboundRules: 'not-configured',
     })));
   });
 
   it('reads numbers and -EnumsAsStrings names alike', () => {
     const { items } = parseFirewallProfiles('[{"Name":"Public","Enabled":0,"DefaultInboundAction":2,"DefaultOutboundAction":4},'
-      + '{"Name":"Domain","Enabled":"True","DefaultInboundAction":"Block","DefaultOutboundAction":"Allow"}]');
+      + '{"Name":"Domain","Enabled":"True","DefaultInboundAction":"Block","DefaultOutboundAction":"Allow","AllowInboundRules":"False"},'
+      + '{"Name":"Private","Enabled":1,"DefaultInboundAction":4,"DefaultOutboundAction":2,"AllowInboundRules":0}]');
     expect(items).toEqual([
       { name: 'Public', enabled: false, defaultInbound: 'allow', defaultOutbound: 'block' },
-      { name: 'Domain', enabled: true, defaultInbound: 'block', defaultOutbound: 'allow' },
+      { name: 'Domain', enabled: true, defaultInbound: 'block', defaultOutbound: 'allow', allowInboundRules: false },
+      { name: 'Private', enabled: true, defaultInbound: 'block', defaultOutbound: 'allow', allowInboundRules: false },
     ]);
   });
 });

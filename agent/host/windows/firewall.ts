@@ -4,7 +4,9 @@
  * (MSFT_NetFirewallRule). Text in, data out, no I/O.
  *
  * Enums arrive as numbers (names under PowerShell 7 `-EnumsAsStrings`):
- * - profile Enabled is a GpoBoolean: 0 False, 1 True, 2 NotConfigured;
+ * - profile Enabled and AllowInboundRules are GpoBooleans: 0 False, 1 True, 2 NotConfigured
+ *   (AllowInboundRules False is "Block all incoming connections, including those in the list of
+ *   allowed apps": inbound allow rules are ignored);
  * - DefaultInboundAction / DefaultOutboundAction / rule Action: 0 NotConfigured, 2 Allow, 4 Block.
  *   NotConfigured on a profile means Windows' built-in default applies (inbound Block, outbound Allow)
  *   unless a GPO says otherwise: it is reported as is, not guessed;
@@ -29,6 +31,8 @@ export interface WindowsFirewallProfile {
   enabled: boolean | 'not-configured';
   defaultInbound: FirewallAction;
   defaultOutbound: FirewallAction;
+  /** False: every inbound allow rule is ignored ("block all incoming connections"); absent when not printed. */
+  allowInboundRules?: boolean | 'not-configured';
 }
 
 export interface WindowsFirewallRule {
@@ -53,6 +57,8 @@ function action(value: unknown): FirewallAction | undefined {
   return a === undefined ? undefined : a === 'NotConfigured' ? 'not-configured' : a === 'Allow' ? 'allow' : 'block';
 }
 
+const gpoBoolean = (v: 'False' | 'True' | 'NotConfigured'): boolean | 'not-configured' => (v === 'NotConfigured' ? 'not-configured' : v === 'True');
+
 export function parseFirewallProfiles(text: string): FirewallParse<WindowsFirewallProfile> {
   const items: WindowsFirewallProfile[] = [];
   let malformed = 0;
@@ -65,7 +71,10 @@ export function parseFirewallProfiles(text: string): FirewallParse<WindowsFirewa
       malformed++;
       continue;
     }
-    items.push({ name, enabled: enabled === 'NotConfigured' ? 'not-configured' : enabled === 'True', defaultInbound, defaultOutbound });
+    const profile: WindowsFirewallProfile = { name, enabled: gpoBoolean(enabled), defaultInbound, defaultOutbound };
+    const allowInbound = psEnum(psGet(row, 'AllowInboundRules'), GPO_BOOLEAN);
+    if (allowInbound !== undefined) profile.allowInboundRules = gpoBoolean(allowInbound);
+    items.push(profile);
   }
   return { items, malformed };
 }

@@ -56,11 +56,12 @@ export const POWERSHELL_QUERIES = {
   'tcp-listeners':
     `${PROCESS_TABLES}Get-NetTCPConnection -State Listen | Select-Object LocalAddress, LocalPort, OwningProcess, State, CreationTime, ${PROCESS_COLUMNS}`,
   /**
-   * Domain/Private/Public profiles, enabled and default actions, from the ActiveStore (local settings
-   * merged with group policy: what is enforced): parsed by firewall.ts.
+   * Domain/Private/Public profiles, enabled, default actions and whether inbound allow rules apply at
+   * all (AllowInboundRules), from the ActiveStore (local settings merged with group policy: what is
+   * enforced): parsed by firewall.ts.
    */
   'firewall-profiles':
-    'Get-NetFirewallProfile -PolicyStore ActiveStore | Select-Object Name, Enabled, DefaultInboundAction, DefaultOutboundAction',
+    'Get-NetFirewallProfile -PolicyStore ActiveStore | Select-Object Name, Enabled, DefaultInboundAction, DefaultOutboundAction, AllowInboundRules',
   /** Enabled inbound rules of the ActiveStore (their filters: `firewall-rule-filters`): parsed by firewall.ts. */
   'firewall-rules':
     `${INBOUND_RULES} | Select-Object InstanceID, Name, DisplayName, DisplayGroup, Enabled, Direction, Action, EdgeTraversalPolicy, `
