@@ -108,6 +108,20 @@ describe('Windows exposure model (hand-written rules and filters)', () => {
     expect(windowsListenerExposure(web, fw([[{ name: 'allow-web' }, {}]], { profiles: [{ ...on('Public'), allowInboundRules: 'not-configured' }] })).verdict).toBe('reachable');
   });
 
+  it('an allow rule with authenticated bypass (OverrideBlockRules) beats a block rule, for its IPsec peers only', () => {
+    const bypass = fw([[{ name: 'block-web', action: 'block' }, {}], [{ name: 'admins', displayName: 'Web for admins' }, { authentication: 'Required', overrideBlockRules: true }]]);
+    expect(windowsListenerExposure(web, bypass)).toEqual({
+      verdict: 'reachable',
+      reason: 'allowed only for IPsec-authenticated peers by rule "Web for admins" (admins) in the Public profile (network Public net on Ethernet), which overrides block rule "block-web" (authenticated bypass); everything else blocked by that rule',
+    });
+    // Without the override flag the block rule wins, authentication or not.
+    const plain = fw([[{ name: 'block-web', action: 'block' }, {}], [{ name: 'admins' }, { authentication: 'Required', overrideBlockRules: false }]]);
+    expect(windowsListenerExposure(web, plain).verdict).toBe('blocked');
+    // A bypass rule that may not match this socket leaves it undecided.
+    const maybe = fw([[{ name: 'block-web', action: 'block' }, {}], [{ name: 'admins' }, { authentication: 'Required', overrideBlockRules: true, interfaceTypes: ['Wired'] }]]);
+    expect(windowsListenerExposure(web, maybe).verdict).toBe('unknown');
+  });
+
   it('ports: lists, ranges, protocol Any, the other transport; RPC keywords cannot be decided', () => {
     expect(windowsListenerExposure(web, fw([[{ name: 'r' }, { localPorts: ['80', '8000-8100'] }]])).verdict).toBe('reachable');
     expect(windowsListenerExposure(web, fw([[{ name: 'r' }, { protocol: 'Any', localPorts: ['Any'] }]])).verdict).toBe('reachable');

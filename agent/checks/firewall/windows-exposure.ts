@@ -187,7 +187,7 @@ function defaultText(a: FirewallAction): string {
     : a === 'block' ? 'default inbound action Block' : 'default inbound action NotConfigured (Windows default: Block)';
 }
 
-interface Matched { rule: WindowsFirewallRule; parts: Match[] }
+interface Matched { rule: WindowsFirewallRule; parts: Match[]; bypass: boolean }
 
 /** One profile's verdict. `where` names the profile (and network) for the reason. */
 function evaluateProfile(l: WindowsListener, p: WindowsFirewallProfile, fw: Required<Pick<WindowsFirewall, 'rules' | 'filters'>>, where: string): Exposure {
@@ -198,7 +198,10 @@ function evaluateProfile(l: WindowsListener, p: WindowsFirewallProfile, fw: Requ
   const noAllows = p.allowInboundRules === false;
   const matched: Matched[] = fw.rules
     .filter((r) => r.enabled && r.direction === 'inbound' && ruleApplies(r, p.name) && !(noAllows && r.action === 'allow'))
-    .map((rule) => ({ rule, parts: ruleMatch(fw.filters.byRule.get(rule.id), l, env) }))
+    .map((rule) => {
+      const f = fw.filters.byRule.get(rule.id);
+      return { rule, parts: ruleMatch(f, l, env), bypass: rule.action === 'allow' && f?.overrideBlockRules === true };
+    })
     .filter((m) => !(m.parts.length === 1 && m.parts[0]!.kind === 'no'));
   const of = (action: 'allow' | 'block', kind: 'plain' | 'condition' | 'opaque') => matched.filter((m) => m.rule.action === action && (
     kind === 'plain' ? m.parts.length === 0
@@ -206,7 +209,20 @@ function evaluateProfile(l: WindowsListener, p: WindowsFirewallProfile, fw: Requ
         : m.parts.length > 0 && m.parts.every((x) => x.kind === 'condition')));
   const what = `${l.transport.toUpperCase()} port ${l.port}`;
   const block = of('block', 'plain')[0];
-  if (block) return { verdict: 'blocked', reason: `blocked by rule ${ruleName(block.rule)} in ${where} (block rules override allow rules)` };
+  if (block) {
+    // Authenticated bypass: an allow rule with OverrideBlockRules lets its (IPsec-authenticated) peers past block rules.
+    const bypass = matched.filter((m) => m.bypass);
+    const sure = bypass.find((m) => m.parts.every((x) => x.kind === 'condition'));
+    if (sure) {
+      const only = sure.parts.length > 0 ? ` ${texts(sure.parts, 'condition')}` : '';
+      return { verdict: 'reachable', reason: `allowed${only} by rule ${ruleName(sure.rule)} in ${where}, which overrides block rule ${ruleName(block.rule)} (authenticated bypass); everything else blocked by that rule` };
+    }
+    const maybe = bypass[0];
+    if (maybe) {
+      return { verdict: 'unknown', reason: `blocked by rule ${ruleName(block.rule)} in ${where}, unless rule ${ruleName(maybe.rule)} overrides it (authenticated bypass; ${texts(maybe.parts, 'opaque')}: cannot be decided from what the agent reads)` };
+    }
+    return { verdict: 'blocked', reason: `blocked by rule ${ruleName(block.rule)} in ${where} (block rules override allow rules)` };
+  }
   const maybeBlock = of('block', 'opaque')[0];
   const partBlocks = of('block', 'condition');
   const except = partBlocks.length > 0 ? `; except traffic matching block rule ${ruleName(partBlocks[0]!.rule)} (${texts(partBlocks[0]!.parts, 'condition')})` : '';

@@ -16,8 +16,8 @@
  *   or `System` (the kernel, pid 4), or `Any`;
  * - InterfaceType is a name (`Any`), or a flag number (0 Any, 1 Wired, 2 Wireless, 4 RemoteAccess)
  *   without -EnumsAsStrings; Authentication 0 NotRequired, 1 Required, 2 NoEncap; Encryption
- *   0 NotRequired, 1 Required, 2 Dynamic.
- * The recording has no Environment and no Authentication/Encryption: both are optional.
+ *   0 NotRequired, 1 Required, 2 Dynamic; OverrideBlockRules a JSON boolean (authenticated bypass).
+ * The recording has no Environment and no Authentication/Encryption/OverrideBlockRules: all optional.
  */
 import { PowerShellJsonError, psEnum, psGet, psString, type PsRow } from './powershell-json.js';
 
@@ -38,6 +38,8 @@ export interface RuleFilters {
   interfaceTypes?: string[];
   authentication?: 'NotRequired' | 'Required' | 'NoEncap';
   encryption?: 'NotRequired' | 'Required' | 'Dynamic';
+  /** Authenticated bypass: this allow rule lets its IPsec-authenticated peers through even where a block rule matches. */
+  overrideBlockRules?: boolean;
   remoteUsers?: string;
   remoteMachines?: string;
 }
@@ -130,6 +132,8 @@ export function parseFirewallFilters(text: string): FirewallFilters {
   each('Security', (row, f) => {
     set(f, 'authentication', psEnum(psGet(row, 'Authentication'), AUTHENTICATION));
     set(f, 'encryption', psEnum(psGet(row, 'Encryption'), ENCRYPTION));
+    const override = psGet(row, 'OverrideBlockRules');
+    if (typeof override === 'boolean') f.overrideBlockRules = override;
     set(f, 'remoteUsers', psString(psGet(row, 'RemoteUser')));
     set(f, 'remoteMachines', psString(psGet(row, 'RemoteMachine')));
   });

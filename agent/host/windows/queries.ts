@@ -83,7 +83,7 @@ export const POWERSHELL_QUERIES = {
     + `Application = @(${FILTER('Application')} InstanceID, Program, Package); `
     + `Service = @(${FILTER('Service')} InstanceID, Service); `
     + `InterfaceType = @(${FILTER('InterfaceType')} InstanceID, InterfaceType); `
-    + `Security = @(${FILTER('Security')} InstanceID, Authentication, Encryption, RemoteUser, RemoteMachine); `
+    + `Security = @(${FILTER('Security')} InstanceID, Authentication, Encryption, OverrideBlockRules, RemoteUser, RemoteMachine); `
     + "Environment = [ordered]@{ SystemRoot = [Environment]::GetFolderPath('Windows'); "
     + "SystemDrive = [IO.Path]::GetPathRoot([Environment]::GetFolderPath('Windows')).TrimEnd('\\'); "
     + "ProgramFiles = [Environment]::GetFolderPath('ProgramFiles'); 'ProgramFiles(x86)' = [Environment]::GetFolderPath('ProgramFilesX86'); "
