@@ -54,4 +54,14 @@ describe('Get-NetFirewallRule parser (genuine recording, fixtures/README.md)', (
       ['local-rule', 'allow', 'DeferToApp'],
     ]);
   });
+
+  it('reads a Profile printed as the flag number (0 Any, 1 Domain, 2 Private, 4 Public), never taking it for Any', () => {
+    // Hand-written: the bare cmdlet's ConvertTo-Json prints the Profile enum as a number, as it does Enabled and Action.
+    const rows = parseFirewallRules(JSON.stringify([
+      { Name: 'a', Enabled: 1, Direction: 1, Action: 2, Profile: 4 },
+      { Name: 'b', Enabled: 1, Direction: 1, Action: 2, Profile: 0 },
+      { Name: 'c', Enabled: 1, Direction: 1, Action: 2, Profiles: '3' },
+    ])).items;
+    expect(rows.map((r) => r.profiles)).toEqual(['Public', 'Any', 'Domain, Private']);
+  });
 });

@@ -10,7 +10,8 @@
  * - DefaultInboundAction / DefaultOutboundAction / rule Action: 0 NotConfigured, 2 Allow, 4 Block.
  *   NotConfigured on a profile means Windows' built-in default applies (inbound Block, outbound Allow)
  *   unless a GPO says otherwise: it is reported as is, not guessed;
- * - rule Enabled: 1 True, 2 False; Direction: 1 Inbound, 2 Outbound.
+ * - rule Enabled: 1 True, 2 False; Direction: 1 Inbound, 2 Outbound; Profile flags 0 Any, 1 Domain,
+ *   2 Private, 4 Public (the query prints the names, `$_.Profile.ToString()`: `Domain, Private`).
  * - rule EdgeTraversalPolicy: 0 Block, 1 Allow, 2 DeferToUser, 3 DeferToApp.
  * Rule addresses, ports, programs and services live in separate filter objects (firewall-filters.ts).
  */
@@ -79,6 +80,16 @@ export function parseFirewallProfiles(text: string): FirewallParse<WindowsFirewa
   return { items, malformed };
 }
 
+/** Profile flags (0 Any, 1 Domain, 2 Private, 4 Public) as a number or digits become names; names stay as printed. */
+function profileNames(value: unknown): string | undefined {
+  const text = typeof value === 'number' ? String(value) : psString(value);
+  if (text === undefined || !/^\d+$/.test(text)) return text;
+  const n = Number(text);
+  if (n === 0) return 'Any';
+  const names = (['Domain', 'Private', 'Public'] as const).filter((_, i) => (n & (1 << i)) !== 0);
+  return names.length > 0 ? names.join(', ') : `unknown (${n})`;
+}
+
 export function parseFirewallRules(text: string): FirewallParse<WindowsFirewallRule> {
   const items: WindowsFirewallRule[] = [];
   let malformed = 0;
@@ -94,7 +105,7 @@ export function parseFirewallRules(text: string): FirewallParse<WindowsFirewallR
     const rule: WindowsFirewallRule = { name, id: psString(psGet(row, 'InstanceID')) ?? name, enabled: enabled === 'True', direction: direction === 'Inbound' ? 'inbound' : 'outbound', action: act };
     const displayName = psString(psGet(row, 'DisplayName'));
     const group = psString(psGet(row, 'DisplayGroup'));
-    const profiles = psString(psGet(row, 'Profiles')) ?? psString(psGet(row, 'Profile'));
+    const profiles = profileNames(psGet(row, 'Profiles')) ?? profileNames(psGet(row, 'Profile'));
     if (displayName !== undefined) rule.displayName = displayName;
     if (group !== undefined) rule.group = group;
     if (profiles !== undefined) rule.profiles = profiles;
