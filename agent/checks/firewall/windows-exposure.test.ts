@@ -156,6 +156,10 @@ describe('Windows exposure model (hand-written rules and filters)', () => {
       reason: 'allowed only from remote address LocalSubnet by rule "Web (LAN)" (r) in the Public profile (network Public net on Ethernet); everything else blocked (default inbound action Block)',
     });
     expect(windowsListenerExposure(web, fw([[{ name: 'r' }, { remoteAddresses: ['2001:db8::/32'] }]])).verdict).toBe('blocked');
+    // A socket on :: may be dual-mode (IPV6_V6ONLY off: Node, .NET, Java listen so) and Get-NetTCPConnection lists it once, as ::.
+    const v6any: WindowsListener = { ...web, ip: '::', family: 'ipv6' };
+    expect(windowsListenerExposure(v6any, fw([[{ name: 'r' }, { remoteAddresses: ['192.0.2.0/24'] }]])).reason).toContain('allowed only from remote address 192.0.2.0/24');
+    expect(windowsListenerExposure({ ...v6any, ip: '2001:db8::5', scope: 'specific' }, fw([[{ name: 'r' }, { remoteAddresses: ['192.0.2.0/24'] }]])).verdict).toBe('blocked');
     expect(windowsListenerExposure(web, fw([[{ name: 'r' }, { authentication: 'Required' }]])).reason).toContain('only for IPsec-authenticated peers');
     expect(windowsListenerExposure(web, fw([[{ name: 'r' }, { interfaceTypes: ['Wireless'] }]])).verdict).toBe('unknown');
   });

@@ -109,10 +109,12 @@ function localAddressMatch(f: RuleFilters, l: WindowsListener): Match {
 function remoteAddressMatch(f: RuleFilters, l: WindowsListener): Match {
   if (isAny(f.remoteAddresses)) return YES;
   const list = f.remoteAddresses!;
-  // Explicit addresses of the other family only can never match this socket's traffic.
+  // Explicit addresses of the other family only can never match this socket's traffic, unless the
+  // socket is on :: (a dual-mode socket, IPV6_V6ONLY off, is listed once as :: and takes IPv4 too).
   const families = list.map((item) => parseAddr(item.split(/[/-]/)[0] ?? '')?.family);
   const own = l.family === 'ipv4' ? 4 : 6;
-  if (families.every((fam) => fam !== undefined && fam !== own)) return NO;
+  const dualMode = l.family === 'ipv6' && l.scope === 'all';
+  if (!dualMode && families.every((fam) => fam !== undefined && fam !== own)) return NO;
   return { kind: 'condition', text: `only from remote address ${list.join(', ')}` };
 }
 
