@@ -160,6 +160,10 @@ describe('Windows exposure model (hand-written rules and filters)', () => {
     const v6any: WindowsListener = { ...web, ip: '::', family: 'ipv6' };
     expect(windowsListenerExposure(v6any, fw([[{ name: 'r' }, { remoteAddresses: ['192.0.2.0/24'] }]])).reason).toContain('allowed only from remote address 192.0.2.0/24');
     expect(windowsListenerExposure({ ...v6any, ip: '2001:db8::5', scope: 'specific' }, fw([[{ name: 'r' }, { remoteAddresses: ['192.0.2.0/24'] }]])).verdict).toBe('blocked');
+    // Keywords restricted to one family by a 4 or 6 suffix (LocalSubnet6 is in the genuine filter recording).
+    expect(windowsListenerExposure(web, fw([[{ name: 'r' }, { remoteAddresses: ['LocalSubnet6', 'fe80::/64'] }]])).verdict).toBe('blocked');
+    expect(windowsListenerExposure(web, fw([[{ name: 'r' }, { remoteAddresses: ['LocalSubnet4'] }]])).verdict).toBe('reachable');
+    expect(windowsListenerExposure({ ...web, ip: '10.0.0.5', scope: 'specific' }, fw([[{ name: 'r' }, { localAddresses: ['LocalSubnet6'] }]])).verdict).toBe('blocked');
     expect(windowsListenerExposure(web, fw([[{ name: 'r' }, { authentication: 'Required' }]])).reason).toContain('only for IPsec-authenticated peers');
     expect(windowsListenerExposure(web, fw([[{ name: 'r' }, { interfaceTypes: ['Wireless'] }]])).verdict).toBe('unknown');
   });

@@ -69,10 +69,24 @@ function portMatch(f: RuleFilters, port: number): Match {
 /** An address without its IPv6 zone (`fe80::1%12` → `fe80::1`), lower-cased. */
 const unscoped = (ip: string): string => ip.replace(/%.*$/, '').toLowerCase();
 
-/** Does an address-filter item (address, prefix, range or keyword) hold `ip`? undefined for keywords. */
+/** Address keywords, which a 4 or 6 suffix restricts to one family (`LocalSubnet6`). */
+const KEYWORD = /^(?:LocalSubnet|DNS|DHCP|WINS|DefaultGateway|Internet|Intranet|IntranetRemoteAccess|PlayToDevice|CaptivePortal)([46])?$/i;
+
+/** The family an address-filter item is limited to: its address's, a keyword's suffix, else undefined. */
+function familyOf(item: string): 4 | 6 | undefined {
+  const k = KEYWORD.exec(item);
+  if (k) return k[1] === '4' ? 4 : k[1] === '6' ? 6 : undefined;
+  return parseAddr(item.split(/[/-]/)[0] ?? '')?.family;
+}
+
+/** Does an address-filter item (address, prefix, range or keyword) hold `ip`? undefined for keywords of its family. */
 function holds(item: string, ip: string): boolean | undefined {
   const addr = parseAddr(unscoped(ip));
   if (!addr) return undefined;
+  if (KEYWORD.test(item)) {
+    const fam = familyOf(item);
+    return fam !== undefined && fam !== addr.family ? false : undefined;
+  }
   const range = /^([^-]+)-([^-]+)$/.exec(item);
   if (range) {
     const lo = parseAddr(range[1]!);
@@ -111,7 +125,7 @@ function remoteAddressMatch(f: RuleFilters, l: WindowsListener): Match {
   const list = f.remoteAddresses!;
   // Explicit addresses of the other family only can never match this socket's traffic, unless the
   // socket is on :: (a dual-mode socket, IPV6_V6ONLY off, is listed once as :: and takes IPv4 too).
-  const families = list.map((item) => parseAddr(item.split(/[/-]/)[0] ?? '')?.family);
+  const families = list.map(familyOf);
   const own = l.family === 'ipv4' ? 4 : 6;
   const dualMode = l.family === 'ipv6' && l.scope === 'all';
   if (!dualMode && families.every((fam) => fam !== undefined && fam !== own)) return NO;
