@@ -19,7 +19,7 @@
  *   0 NotRequired, 1 Required, 2 Dynamic; OverrideBlockRules a JSON boolean (authenticated bypass).
  * The recording has no Environment and no Authentication/Encryption/OverrideBlockRules: all optional.
  */
-import { PowerShellJsonError, psEnum, psGet, psString, type PsRow } from './powershell-json.js';
+import { PowerShellJsonError, psEnum, psGet, psList, psString, type PsRow } from './powershell-json.js';
 
 export interface RuleFilters {
   /** `Any`, `TCP`, `UDP`, `ICMPv4`, or a protocol number as text (`47`). */
@@ -57,15 +57,7 @@ const AUTHENTICATION = { 0: 'NotRequired', 1: 'Required', 2: 'NoEncap' } as cons
 const ENCRYPTION = { 0: 'NotRequired', 1: 'Required', 2: 'Dynamic' } as const;
 const INTERFACE_TYPE_FLAGS: readonly [number, string][] = [[1, 'Wired'], [2, 'Wireless'], [4, 'RemoteAccess']];
 
-/** A list property in any of the forms PowerShell prints it: string, number, array, `{ value, Count }`. */
-export function psList(value: unknown): string[] | undefined {
-  if (value === null || value === undefined) return undefined;
-  if (typeof value === 'object' && !Array.isArray(value)) return psList((value as PsRow)['value']);
-  const items = (Array.isArray(value) ? value : [value])
-    .map((v) => (typeof v === 'number' ? String(v) : psString(v)))
-    .filter((v): v is string => v !== undefined);
-  return items.length > 0 ? items : undefined;
-}
+export { psList };
 
 function interfaceTypes(value: unknown): string[] | undefined {
   if (typeof value === 'number') {

@@ -13,7 +13,7 @@
  * calculated properties; they are read when present. The recording in fixtures/ is of the bare
  * cmdlet, so those three are covered by unit tests only.
  */
-import { psDate, psEnum, psGet, psInt, psRows, psString, type PsRow } from './powershell-json.js';
+import { psDate, psEnum, psGet, psInt, psList, psRows, psString, type PsRow } from './powershell-json.js';
 
 /** MSFT_NetTCPConnection.State. */
 const TCP_STATE = {
@@ -25,8 +25,7 @@ const TCP_STATE = {
 export type WindowsTcpListener = WindowsEndpoint;
 
 function names(value: unknown): string[] {
-  const list = Array.isArray(value) ? value : [value];
-  return [...new Set(list.map(psString).filter((v): v is string => v !== undefined))].sort();
+  return [...new Set(psList(value) ?? [])].sort();
 }
 
 /** A socket's address, pid and the process columns the agent's queries add; shared with net-udp-endpoint.ts. */
