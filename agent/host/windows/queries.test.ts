@@ -47,6 +47,16 @@ describe('PowerShell queries', () => {
     expect(filters).not.toContain('AssociatedNetFirewallRule');
   });
 
+  it('firewall rules are filtered with Where-Object, not cmdlet query parameters (no match would be an error under Stop)', () => {
+    // CIM cmdlets report ObjectNotFound when a query parameter (-Name, -Direction, -Enabled, …) matches
+    // nothing; with $ErrorActionPreference = 'Stop' a host without enabled inbound rules would fail the query.
+    for (const id of ['firewall-rules', 'firewall-rule-filters'] as const) {
+      const script = powershellScript(id);
+      expect(script, id).toContain("Get-NetFirewallRule -PolicyStore ActiveStore | Where-Object -FilterScript { $_.Direction -eq 'Inbound' -and $_.Enabled -eq 'True' }");
+      expect(script, id).not.toMatch(/Get-NetFirewallRule[^|]*-(Direction|Enabled)\b/);
+    }
+  });
+
   it('reads no environment variable that the agent does not pass to powershell.exe (run.ts gives it a fixed environment)', () => {
     const given = new Set(Object.keys(COMMANDS.powershell.env ?? {}).map((k) => k.toLowerCase()));
     for (const id of ids) {

@@ -30,8 +30,13 @@ const PROCESS_COLUMNS = "@{ Name = 'ProcessName'; Expression = { $procs[[int]$_.
   + "@{ Name = 'Path'; Expression = { $procs[[int]$_.OwningProcess].Path } }, "
   + "@{ Name = 'Services'; Expression = { $svcs[[int]$_.OwningProcess] } }";
 
-/** Enabled inbound rules as enforced: the ActiveStore holds local, group-policy and dynamic rules. */
-const INBOUND_RULES = 'Get-NetFirewallRule -PolicyStore ActiveStore -Direction Inbound -Enabled True';
+/**
+ * Enabled inbound rules as enforced: the ActiveStore holds local, group-policy and dynamic rules.
+ * Filtered with Where-Object rather than -Direction/-Enabled: a CIM cmdlet's query parameter that
+ * matches nothing is an ObjectNotFound error, fatal under 'Stop', and a host may have no enabled
+ * inbound rule at all (then the default inbound action decides everything).
+ */
+const INBOUND_RULES = "Get-NetFirewallRule -PolicyStore ActiveStore | Where-Object -FilterScript { $_.Direction -eq 'Inbound' -and $_.Enabled -eq 'True' }";
 /** One kind of rule filter of the ActiveStore, only those of the rules in $ids, ready for the columns. */
 const FILTER = (kind: string) => `Get-NetFirewall${kind}Filter -All -PolicyStore ActiveStore | Where-Object -FilterScript $keep | Select-Object`;
 
