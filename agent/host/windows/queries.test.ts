@@ -64,6 +64,12 @@ describe('PowerShell queries', () => {
     }
   });
 
+  it('hotfixes reads WMI\'s InstalledOn string, not Get-HotFix\'s culture-parsed InstalledOn property', () => {
+    const script = powershellScript('hotfixes');
+    expect(script).toContain("@{ Name = 'InstalledOn'; Expression = { $_.psBase.Properties['InstalledOn'].Value } }");
+    expect(script).not.toMatch(/Description, InstalledOn\b/);
+  });
+
   it('runs powershell.exe by absolute path with a fixed argument list', () => {
     expect(COMMANDS.powershell.paths).toEqual([POWERSHELL_PATH]);
     expect(POWERSHELL_PATH).toBe('C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe');

@@ -52,8 +52,12 @@ export const POWERSHELL_QUERIES = {
   programs:
     `Get-ItemProperty -Path ${UNINSTALL_KEYS} -ErrorAction SilentlyContinue`
     + ' | Select-Object DisplayName, DisplayVersion, Publisher, InstallDate, EstimatedSize, InstallSource, UninstallString',
-  /** Component-based servicing updates (Win32_QuickFixEngineering): parsed by hotfix.ts. */
-  hotfixes: 'Get-HotFix | Select-Object HotFixID, Description, InstalledOn, InstalledBy',
+  /**
+   * Component-based servicing updates (Win32_QuickFixEngineering): parsed by hotfix.ts. InstalledOn is
+   * WMI's own string (M/d/yyyy), not Get-HotFix's InstalledOn property, which parses it with the
+   * host's culture (an error on d/M/yyyy cultures such as vi-VN, fatal under 'Stop') into local time.
+   */
+  hotfixes: "Get-HotFix | Select-Object HotFixID, Description, @{ Name = 'InstalledOn'; Expression = { $_.psBase.Properties['InstalledOn'].Value } }, InstalledBy",
   /**
    * Listening TCP sockets with the owning process (Get-Process: name, path) and the services it hosts
    * (Win32_Service.ProcessId, several for a shared svchost): parsed by net-tcp-connection.ts.
