@@ -64,6 +64,14 @@ describe('PowerShell queries', () => {
     }
   });
 
+  it('the listener queries read a process\'s name and path inside try/catch (Path throws for protected processes and pid 4)', () => {
+    for (const id of ['tcp-listeners', 'udp-listeners'] as const) {
+      const script = powershellScript(id);
+      expect(script, id).toContain("@{ Name = 'ProcessName'; Expression = { try { $procs[[int]$_.OwningProcess].ProcessName } catch { $null } } }");
+      expect(script, id).toContain("@{ Name = 'Path'; Expression = { try { $procs[[int]$_.OwningProcess].Path } catch { $null } } }");
+    }
+  });
+
   it('hotfixes reads WMI\'s InstalledOn string, not Get-HotFix\'s culture-parsed InstalledOn property', () => {
     const script = powershellScript('hotfixes');
     expect(script).toContain("@{ Name = 'InstalledOn'; Expression = { $_.psBase.Properties['InstalledOn'].Value } }");

@@ -26,8 +26,13 @@ const UNINSTALL_KEYS = [
 /** Processes by id and the services each hosts: the tables the listener queries join with. */
 const PROCESS_TABLES = '$procs = @{}; Get-Process | ForEach-Object { $procs[[int]$_.Id] = $_ }; '
   + '$svcs = @{}; Get-CimInstance -ClassName Win32_Service | ForEach-Object { $svcs[[int]$_.ProcessId] += @($_.Name) }; ';
-const PROCESS_COLUMNS = "@{ Name = 'ProcessName'; Expression = { $procs[[int]$_.OwningProcess].ProcessName } }, "
-  + "@{ Name = 'Path'; Expression = { $procs[[int]$_.OwningProcess].Path } }, "
+/**
+ * The owning process's name and path. Path (MainModule.FileName) throws for pid 4, protected processes
+ * (wininit, services, a RunAsPPL lsass: all listeners) and processes that have exited since; caught, so
+ * that one such socket prints a null Path instead of failing the query under 'Stop'.
+ */
+const PROCESS_COLUMNS = "@{ Name = 'ProcessName'; Expression = { try { $procs[[int]$_.OwningProcess].ProcessName } catch { $null } } }, "
+  + "@{ Name = 'Path'; Expression = { try { $procs[[int]$_.OwningProcess].Path } catch { $null } } }, "
   + "@{ Name = 'Services'; Expression = { $svcs[[int]$_.OwningProcess] } }";
 
 /**
