@@ -9,6 +9,7 @@ const run = createRunner({
   sleep: spec('/bin/sleep', { timeoutMs: 300 }),
   yes: spec('/usr/bin/yes', { maxBytes: 64 * 1024 }),
   ls: spec('/bin/ls'),
+  cat: spec('/bin/cat', { timeoutMs: 2_000 }),
   missing: { paths: ['/nonexistent/a', '/nonexistent/b'], timeoutMs: 1000, maxBytes: 1024 },
   fallback: { paths: ['/nonexistent/tool', '/bin/echo'], timeoutMs: 1000, maxBytes: 1024 },
 });
@@ -36,6 +37,13 @@ describe('runCommand', () => {
   it('passes arguments without a shell', async () => {
     const { stdout } = await run('echo', ['$(id)', ';', 'rm -rf /', '`x`']);
     expect(stdout).toBe('$(id) ; rm -rf / `x`\n');
+  });
+
+  it('gives the command an empty, closed stdin (powershell.exe waits for stdin EOF when it is a pipe left open)', async () => {
+    // cat reads stdin to EOF: with the pipe left open it would run into the timeout.
+    const started = Date.now();
+    await expect(run('cat', [])).resolves.toMatchObject({ stdout: '' });
+    expect(Date.now() - started).toBeLessThan(1_500);
   });
 
   it('takes the first path that exists', async () => {

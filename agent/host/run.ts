@@ -1,7 +1,7 @@
 /**
  * The agent's only way to run a program. A command is named by an id from a fixed table that maps
  * it to absolute paths; it runs through execFile (never a shell) with a small fixed environment
- * (`LC_ALL=C`, so output is never localised), a timeout and an output limit.
+ * (`LC_ALL=C`, so output is never localised), a timeout, an output limit and a closed stdin.
  */
 import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
@@ -166,7 +166,7 @@ export function createRunner<Id extends string>(table: Readonly<Record<Id, Comma
     const timeoutMs = Math.min(opts.timeoutMs ?? spec.timeoutMs, spec.timeoutMs);
     const started = performance.now();
     return new Promise<CommandResult>((resolve, reject) => {
-      execFile(
+      const child = execFile(
         path,
         [...args],
         { env: { ...COMMAND_ENV, ...spec.env }, timeout: timeoutMs, killSignal: 'SIGKILL', maxBuffer: spec.maxBytes, encoding: 'utf8', windowsHide: true },
@@ -195,6 +195,11 @@ export function createRunner<Id extends string>(table: Readonly<Record<Id, Comma
           }
         },
       );
+      // Nothing is ever written to a command's stdin: close it, so that a program that reads it to EOF
+      // (powershell.exe does when its stdin is a pipe, even with -Command) does not wait for the timeout.
+      // A command that has already exited (or never started) may refuse the close: nothing was lost.
+      child.stdin?.on('error', () => {});
+      child.stdin?.end();
     });
   };
 }

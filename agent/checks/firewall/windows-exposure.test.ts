@@ -97,6 +97,31 @@ describe('Windows exposure model (hand-written rules and filters)', () => {
     expect(windowsListenerExposure(web, { profiles: ['Domain', 'Private', 'Public'].map((n) => ({ ...on(n), enabled: false })) }).verdict).toBe('reachable');
   });
 
+  it('"block all incoming connections" (AllowInboundRules False) ignores every allow rule; NotConfigured does not', () => {
+    const shieldsUp = fw([[{ name: 'allow-web' }, {}]], { profiles: [{ ...on('Public'), allowInboundRules: false }] });
+    expect(windowsListenerExposure(web, shieldsUp)).toEqual({
+      verdict: 'blocked',
+      reason: 'inbound allow rules are not applied in the Public profile (network Public net on Ethernet): AllowInboundRules False (block all incoming connections, including allowed apps); default inbound action Block',
+    });
+    const conditional = fw([[{ name: 'r' }, { remoteAddresses: ['LocalSubnet'] }]], { profiles: [{ ...on('Public'), allowInboundRules: false }] });
+    expect(windowsListenerExposure(web, conditional).verdict).toBe('blocked');
+    expect(windowsListenerExposure(web, fw([[{ name: 'allow-web' }, {}]], { profiles: [{ ...on('Public'), allowInboundRules: 'not-configured' }] })).verdict).toBe('reachable');
+  });
+
+  it('an allow rule with authenticated bypass (OverrideBlockRules) beats a block rule, for its IPsec peers only', () => {
+    const bypass = fw([[{ name: 'block-web', action: 'block' }, {}], [{ name: 'admins', displayName: 'Web for admins' }, { authentication: 'Required', overrideBlockRules: true }]]);
+    expect(windowsListenerExposure(web, bypass)).toEqual({
+      verdict: 'reachable',
+      reason: 'allowed only for IPsec-authenticated peers by rule "Web for admins" (admins) in the Public profile (network Public net on Ethernet), which overrides block rule "block-web" (authenticated bypass); everything else blocked by that rule',
+    });
+    // Without the override flag the block rule wins, authentication or not.
+    const plain = fw([[{ name: 'block-web', action: 'block' }, {}], [{ name: 'admins' }, { authentication: 'Required', overrideBlockRules: false }]]);
+    expect(windowsListenerExposure(web, plain).verdict).toBe('blocked');
+    // A bypass rule that may not match this socket leaves it undecided.
+    const maybe = fw([[{ name: 'block-web', action: 'block' }, {}], [{ name: 'admins' }, { authentication: 'Required', overrideBlockRules: true, interfaceTypes: ['Wired'] }]]);
+    expect(windowsListenerExposure(web, maybe).verdict).toBe('unknown');
+  });
+
   it('ports: lists, ranges, protocol Any, the other transport; RPC keywords cannot be decided', () => {
     expect(windowsListenerExposure(web, fw([[{ name: 'r' }, { localPorts: ['80', '8000-8100'] }]])).verdict).toBe('reachable');
     expect(windowsListenerExposure(web, fw([[{ name: 'r' }, { protocol: 'Any', localPorts: ['Any'] }]])).verdict).toBe('reachable');
@@ -131,6 +156,14 @@ describe('Windows exposure model (hand-written rules and filters)', () => {
       reason: 'allowed only from remote address LocalSubnet by rule "Web (LAN)" (r) in the Public profile (network Public net on Ethernet); everything else blocked (default inbound action Block)',
     });
     expect(windowsListenerExposure(web, fw([[{ name: 'r' }, { remoteAddresses: ['2001:db8::/32'] }]])).verdict).toBe('blocked');
+    // A socket on :: may be dual-mode (IPV6_V6ONLY off: Node, .NET, Java listen so) and Get-NetTCPConnection lists it once, as ::.
+    const v6any: WindowsListener = { ...web, ip: '::', family: 'ipv6' };
+    expect(windowsListenerExposure(v6any, fw([[{ name: 'r' }, { remoteAddresses: ['192.0.2.0/24'] }]])).reason).toContain('allowed only from remote address 192.0.2.0/24');
+    expect(windowsListenerExposure({ ...v6any, ip: '2001:db8::5', scope: 'specific' }, fw([[{ name: 'r' }, { remoteAddresses: ['192.0.2.0/24'] }]])).verdict).toBe('blocked');
+    // Keywords restricted to one family by a 4 or 6 suffix (LocalSubnet6 is in the genuine filter recording).
+    expect(windowsListenerExposure(web, fw([[{ name: 'r' }, { remoteAddresses: ['LocalSubnet6', 'fe80::/64'] }]])).verdict).toBe('blocked');
+    expect(windowsListenerExposure(web, fw([[{ name: 'r' }, { remoteAddresses: ['LocalSubnet4'] }]])).verdict).toBe('reachable');
+    expect(windowsListenerExposure({ ...web, ip: '10.0.0.5', scope: 'specific' }, fw([[{ name: 'r' }, { localAddresses: ['LocalSubnet6'] }]])).verdict).toBe('blocked');
     expect(windowsListenerExposure(web, fw([[{ name: 'r' }, { authentication: 'Required' }]])).reason).toContain('only for IPsec-authenticated peers');
     expect(windowsListenerExposure(web, fw([[{ name: 'r' }, { interfaceTypes: ['Wireless'] }]])).verdict).toBe('unknown');
   });

@@ -69,10 +69,24 @@ function portMatch(f: RuleFilters, port: number): Match {
 /** An address without its IPv6 zone (`fe80::1%12` → `fe80::1`), lower-cased. */
 const unscoped = (ip: string): string => ip.replace(/%.*$/, '').toLowerCase();
 
-/** Does an address-filter item (address, prefix, range or keyword) hold `ip`? undefined for keywords. */
+/** Address keywords, which a 4 or 6 suffix restricts to one family (`LocalSubnet6`). */
+const KEYWORD = /^(?:LocalSubnet|DNS|DHCP|WINS|DefaultGateway|Internet|Intranet|IntranetRemoteAccess|PlayToDevice|CaptivePortal)([46])?$/i;
+
+/** The family an address-filter item is limited to: its address's, a keyword's suffix, else undefined. */
+function familyOf(item: string): 4 | 6 | undefined {
+  const k = KEYWORD.exec(item);
+  if (k) return k[1] === '4' ? 4 : k[1] === '6' ? 6 : undefined;
+  return parseAddr(item.split(/[/-]/)[0] ?? '')?.family;
+}
+
+/** Does an address-filter item (address, prefix, range or keyword) hold `ip`? undefined for keywords of its family. */
 function holds(item: string, ip: string): boolean | undefined {
   const addr = parseAddr(unscoped(ip));
   if (!addr) return undefined;
+  if (KEYWORD.test(item)) {
+    const fam = familyOf(item);
+    return fam !== undefined && fam !== addr.family ? false : undefined;
+  }
   const range = /^([^-]+)-([^-]+)$/.exec(item);
   if (range) {
     const lo = parseAddr(range[1]!);
@@ -109,10 +123,12 @@ function localAddressMatch(f: RuleFilters, l: WindowsListener): Match {
 function remoteAddressMatch(f: RuleFilters, l: WindowsListener): Match {
   if (isAny(f.remoteAddresses)) return YES;
   const list = f.remoteAddresses!;
-  // Explicit addresses of the other family only can never match this socket's traffic.
-  const families = list.map((item) => parseAddr(item.split(/[/-]/)[0] ?? '')?.family);
+  // Explicit addresses of the other family only can never match this socket's traffic, unless the
+  // socket is on :: (a dual-mode socket, IPV6_V6ONLY off, is listed once as :: and takes IPv4 too).
+  const families = list.map(familyOf);
   const own = l.family === 'ipv4' ? 4 : 6;
-  if (families.every((fam) => fam !== undefined && fam !== own)) return NO;
+  const dualMode = l.family === 'ipv6' && l.scope === 'all';
+  if (!dualMode && families.every((fam) => fam !== undefined && fam !== own)) return NO;
   return { kind: 'condition', text: `only from remote address ${list.join(', ')}` };
 }
 
@@ -187,16 +203,21 @@ function defaultText(a: FirewallAction): string {
     : a === 'block' ? 'default inbound action Block' : 'default inbound action NotConfigured (Windows default: Block)';
 }
 
-interface Matched { rule: WindowsFirewallRule; parts: Match[] }
+interface Matched { rule: WindowsFirewallRule; parts: Match[]; bypass: boolean }
 
 /** One profile's verdict. `where` names the profile (and network) for the reason. */
 function evaluateProfile(l: WindowsListener, p: WindowsFirewallProfile, fw: Required<Pick<WindowsFirewall, 'rules' | 'filters'>>, where: string): Exposure {
   if (p.enabled === false) return { verdict: 'reachable', reason: `Windows Firewall is off in ${where}` };
   const env = { ...DEFAULT_ENV, ...Object.fromEntries(Object.entries(fw.filters.environment).map(([k, v]) => [k.toLowerCase(), v])) };
   if (env['windir'] === DEFAULT_ENV['windir'] && env['systemroot'] !== undefined) env['windir'] = env['systemroot'];
+  // "Block all incoming connections, including those in the list of allowed apps": allow rules are ignored.
+  const noAllows = p.allowInboundRules === false;
   const matched: Matched[] = fw.rules
-    .filter((r) => r.enabled && r.direction === 'inbound' && ruleApplies(r, p.name))
-    .map((rule) => ({ rule, parts: ruleMatch(fw.filters.byRule.get(rule.id), l, env) }))
+    .filter((r) => r.enabled && r.direction === 'inbound' && ruleApplies(r, p.name) && !(noAllows && r.action === 'allow'))
+    .map((rule) => {
+      const f = fw.filters.byRule.get(rule.id);
+      return { rule, parts: ruleMatch(f, l, env), bypass: rule.action === 'allow' && f?.overrideBlockRules === true };
+    })
     .filter((m) => !(m.parts.length === 1 && m.parts[0]!.kind === 'no'));
   const of = (action: 'allow' | 'block', kind: 'plain' | 'condition' | 'opaque') => matched.filter((m) => m.rule.action === action && (
     kind === 'plain' ? m.parts.length === 0
@@ -204,7 +225,20 @@ function evaluateProfile(l: WindowsListener, p: WindowsFirewallProfile, fw: Requ
         : m.parts.length > 0 && m.parts.every((x) => x.kind === 'condition')));
   const what = `${l.transport.toUpperCase()} port ${l.port}`;
   const block = of('block', 'plain')[0];
-  if (block) return { verdict: 'blocked', reason: `blocked by rule ${ruleName(block.rule)} in ${where} (block rules override allow rules)` };
+  if (block) {
+    // Authenticated bypass: an allow rule with OverrideBlockRules lets its (IPsec-authenticated) peers past block rules.
+    const bypass = matched.filter((m) => m.bypass);
+    const sure = bypass.find((m) => m.parts.every((x) => x.kind === 'condition'));
+    if (sure) {
+      const only = sure.parts.length > 0 ? ` ${texts(sure.parts, 'condition')}` : '';
+      return { verdict: 'reachable', reason: `allowed${only} by rule ${ruleName(sure.rule)} in ${where}, which overrides block rule ${ruleName(block.rule)} (authenticated bypass); everything else blocked by that rule` };
+    }
+    const maybe = bypass[0];
+    if (maybe) {
+      return { verdict: 'unknown', reason: `blocked by rule ${ruleName(block.rule)} in ${where}, unless rule ${ruleName(maybe.rule)} overrides it (authenticated bypass; ${texts(maybe.parts, 'opaque')}: cannot be decided from what the agent reads)` };
+    }
+    return { verdict: 'blocked', reason: `blocked by rule ${ruleName(block.rule)} in ${where} (block rules override allow rules)` };
+  }
   const maybeBlock = of('block', 'opaque')[0];
   const partBlocks = of('block', 'condition');
   const except = partBlocks.length > 0 ? `; except traffic matching block rule ${ruleName(partBlocks[0]!.rule)} (${texts(partBlocks[0]!.parts, 'condition')})` : '';
@@ -225,6 +259,9 @@ function evaluateProfile(l: WindowsListener, p: WindowsFirewallProfile, fw: Requ
   }
   if (maybeAllow) {
     return { verdict: 'unknown', reason: `rule ${ruleName(maybeAllow.rule)} may allow ${what} (${texts(maybeAllow.parts, 'opaque')}: cannot be decided from what the agent reads) in ${where}; otherwise ${defaultText(p.defaultInbound)}` };
+  }
+  if (noAllows) {
+    return { verdict: 'blocked', reason: `inbound allow rules are not applied in ${where}: AllowInboundRules False (block all incoming connections, including allowed apps); ${defaultText(p.defaultInbound)}${except}` };
   }
   const prog = l.executable ?? (l.pid === 4 ? 'System' : `pid ${l.pid}`);
   return { verdict: 'blocked', reason: `no enabled inbound allow rule matches ${what} of ${prog} in ${where}; ${defaultText(p.defaultInbound)}` };

@@ -35,7 +35,7 @@ describe('firewall rule filters parser, forms the recording lacks (hand-written)
       Address: [{ InstanceID: 'r1', LocalAddress: '10.0.0.5', RemoteAddress: ['192.0.2.0/255.255.255.0', 'LocalSubnet'] }],
       Application: [{ InstanceID: 'r1', Program: '%ProgramFiles%\\nginx\\nginx.exe', Package: 'Any' }, { InstanceID: 'r2', Program: 'Any', Package: 'S-1-15-2-1' }],
       InterfaceType: [{ InstanceID: 'r1', InterfaceType: 3 }, { InstanceID: 'r2', InterfaceType: 0 }, { InstanceID: 'r3', InterfaceType: 'Wired, Wireless' }],
-      Security: [{ InstanceID: 'r1', Authentication: 1, Encryption: 2, RemoteUser: 'Any', RemoteMachine: 'O:LSD:(A;;CC;;;S-1-5-21-1)' }],
+      Security: [{ InstanceID: 'r1', Authentication: 1, Encryption: 2, OverrideBlockRules: true, RemoteUser: 'Any', RemoteMachine: 'O:LSD:(A;;CC;;;S-1-5-21-1)' }, { InstanceID: 'r2', OverrideBlockRules: false }],
       Environment: { SystemRoot: 'D:\\Windows', ProgramFiles: 'D:\\Program Files', 'ProgramFiles(x86)': null },
     });
     const { byRule, environment, malformed } = parseFirewallFilters(text);
@@ -43,9 +43,9 @@ describe('firewall rule filters parser, forms the recording lacks (hand-written)
     expect(byRule.get('r1')).toEqual({
       protocol: '6', localPorts: ['80', '443', '8000-8100'], remotePorts: ['Any'], localAddresses: ['10.0.0.5'],
       remoteAddresses: ['192.0.2.0/255.255.255.0', 'LocalSubnet'], program: '%ProgramFiles%\\nginx\\nginx.exe',
-      interfaceTypes: ['Wired', 'Wireless'], authentication: 'Required', encryption: 'Dynamic', remoteUsers: 'Any', remoteMachines: 'O:LSD:(A;;CC;;;S-1-5-21-1)',
+      interfaceTypes: ['Wired', 'Wireless'], authentication: 'Required', encryption: 'Dynamic', overrideBlockRules: true, remoteUsers: 'Any', remoteMachines: 'O:LSD:(A;;CC;;;S-1-5-21-1)',
     });
-    expect(byRule.get('r2')).toEqual({ program: 'Any', package: 'S-1-15-2-1', interfaceTypes: ['Any'] });
+    expect(byRule.get('r2')).toEqual({ program: 'Any', package: 'S-1-15-2-1', interfaceTypes: ['Any'], overrideBlockRules: false });
     expect(byRule.get('r3')).toEqual({ interfaceTypes: ['Wired', 'Wireless'] });
     expect(environment).toEqual({ SystemRoot: 'D:\\Windows', ProgramFiles: 'D:\\Program Files' });
   });

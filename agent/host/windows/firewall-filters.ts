@@ -16,10 +16,10 @@
  *   or `System` (the kernel, pid 4), or `Any`;
  * - InterfaceType is a name (`Any`), or a flag number (0 Any, 1 Wired, 2 Wireless, 4 RemoteAccess)
  *   without -EnumsAsStrings; Authentication 0 NotRequired, 1 Required, 2 NoEncap; Encryption
- *   0 NotRequired, 1 Required, 2 Dynamic.
- * The recording has no Environment and no Authentication/Encryption: both are optional.
+ *   0 NotRequired, 1 Required, 2 Dynamic; OverrideBlockRules a JSON boolean (authenticated bypass).
+ * The recording has no Environment and no Authentication/Encryption/OverrideBlockRules: all optional.
  */
-import { PowerShellJsonError, psEnum, psGet, psString, type PsRow } from './powershell-json.js';
+import { PowerShellJsonError, psEnum, psGet, psList, psString, type PsRow } from './powershell-json.js';
 
 export interface RuleFilters {
   /** `Any`, `TCP`, `UDP`, `ICMPv4`, or a protocol number as text (`47`). */
@@ -38,6 +38,8 @@ export interface RuleFilters {
   interfaceTypes?: string[];
   authentication?: 'NotRequired' | 'Required' | 'NoEncap';
   encryption?: 'NotRequired' | 'Required' | 'Dynamic';
+  /** Authenticated bypass: this allow rule lets its IPsec-authenticated peers through even where a block rule matches. */
+  overrideBlockRules?: boolean;
   remoteUsers?: string;
   remoteMachines?: string;
 }
@@ -55,15 +57,7 @@ const AUTHENTICATION = { 0: 'NotRequired', 1: 'Required', 2: 'NoEncap' } as cons
 const ENCRYPTION = { 0: 'NotRequired', 1: 'Required', 2: 'Dynamic' } as const;
 const INTERFACE_TYPE_FLAGS: readonly [number, string][] = [[1, 'Wired'], [2, 'Wireless'], [4, 'RemoteAccess']];
 
-/** A list property in any of the forms PowerShell prints it: string, number, array, `{ value, Count }`. */
-export function psList(value: unknown): string[] | undefined {
-  if (value === null || value === undefined) return undefined;
-  if (typeof value === 'object' && !Array.isArray(value)) return psList((value as PsRow)['value']);
-  const items = (Array.isArray(value) ? value : [value])
-    .map((v) => (typeof v === 'number' ? String(v) : psString(v)))
-    .filter((v): v is string => v !== undefined);
-  return items.length > 0 ? items : undefined;
-}
+export { psList };
 
 function interfaceTypes(value: unknown): string[] | undefined {
   if (typeof value === 'number') {
@@ -130,6 +124,8 @@ export function parseFirewallFilters(text: string): FirewallFilters {
   each('Security', (row, f) => {
     set(f, 'authentication', psEnum(psGet(row, 'Authentication'), AUTHENTICATION));
     set(f, 'encryption', psEnum(psGet(row, 'Encryption'), ENCRYPTION));
+    const override = psGet(row, 'OverrideBlockRules');
+    if (typeof override === 'boolean') f.overrideBlockRules = override;
     set(f, 'remoteUsers', psString(psGet(row, 'RemoteUser')));
     set(f, 'remoteMachines', psString(psGet(row, 'RemoteMachine')));
   });

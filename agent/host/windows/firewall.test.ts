@@ -9,16 +9,18 @@ describe('Get-NetFirewallProfile parser (genuine recording, fixtures/README.md)'
     const { items, malformed } = parseFirewallProfiles(fixture('Get-NetFirewallProfile.ws2022.cnquery.json'));
     expect(malformed).toBe(0);
     expect(items).toEqual(['Domain', 'Private', 'Public'].map((name) => ({
-      name, enabled: true, defaultInbound: 'not-configured', defaultOutbound: 'not-configured',
+      name, enabled: true, defaultInbound: 'not-configured', defaultOutbound: 'not-configured', allowInboundRules: 'not-configured',
     })));
   });
 
   it('reads numbers and -EnumsAsStrings names alike', () => {
     const { items } = parseFirewallProfiles('[{"Name":"Public","Enabled":0,"DefaultInboundAction":2,"DefaultOutboundAction":4},'
-      + '{"Name":"Domain","Enabled":"True","DefaultInboundAction":"Block","DefaultOutboundAction":"Allow"}]');
+      + '{"Name":"Domain","Enabled":"True","DefaultInboundAction":"Block","DefaultOutboundAction":"Allow","AllowInboundRules":"False"},'
+      + '{"Name":"Private","Enabled":1,"DefaultInboundAction":4,"DefaultOutboundAction":2,"AllowInboundRules":0}]');
     expect(items).toEqual([
       { name: 'Public', enabled: false, defaultInbound: 'allow', defaultOutbound: 'block' },
-      { name: 'Domain', enabled: true, defaultInbound: 'block', defaultOutbound: 'allow' },
+      { name: 'Domain', enabled: true, defaultInbound: 'block', defaultOutbound: 'allow', allowInboundRules: false },
+      { name: 'Private', enabled: true, defaultInbound: 'block', defaultOutbound: 'allow', allowInboundRules: false },
     ]);
   });
 });
@@ -51,5 +53,15 @@ describe('Get-NetFirewallRule parser (genuine recording, fixtures/README.md)', (
       ['{6A1E7C9B-0000-0000-0000-000000000001}', 'block', 'Allow'],
       ['local-rule', 'allow', 'DeferToApp'],
     ]);
+  });
+
+  it('reads a Profile printed as the flag number (0 Any, 1 Domain, 2 Private, 4 Public), never taking it for Any', () => {
+    // Hand-written: the bare cmdlet's ConvertTo-Json prints the Profile enum as a number, as it does Enabled and Action.
+    const rows = parseFirewallRules(JSON.stringify([
+      { Name: 'a', Enabled: 1, Direction: 1, Action: 2, Profile: 4 },
+      { Name: 'b', Enabled: 1, Direction: 1, Action: 2, Profile: 0 },
+      { Name: 'c', Enabled: 1, Direction: 1, Action: 2, Profiles: '3' },
+    ])).items;
+    expect(rows.map((r) => r.profiles)).toEqual(['Public', 'Any', 'Domain, Private']);
   });
 });

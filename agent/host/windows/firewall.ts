@@ -4,11 +4,14 @@
  * (MSFT_NetFirewallRule). Text in, data out, no I/O.
  *
  * Enums arrive as numbers (names under PowerShell 7 `-EnumsAsStrings`):
- * - profile Enabled is a GpoBoolean: 0 False, 1 True, 2 NotConfigured;
+ * - profile Enabled and AllowInboundRules are GpoBooleans: 0 False, 1 True, 2 NotConfigured
+ *   (AllowInboundRules False is "Block all incoming connections, including those in the list of
+ *   allowed apps": inbound allow rules are ignored);
  * - DefaultInboundAction / DefaultOutboundAction / rule Action: 0 NotConfigured, 2 Allow, 4 Block.
  *   NotConfigured on a profile means Windows' built-in default applies (inbound Block, outbound Allow)
  *   unless a GPO says otherwise: it is reported as is, not guessed;
- * - rule Enabled: 1 True, 2 False; Direction: 1 Inbound, 2 Outbound.
+ * - rule Enabled: 1 True, 2 False; Direction: 1 Inbound, 2 Outbound; Profile flags 0 Any, 1 Domain,
+ *   2 Private, 4 Public (the query prints the names, `$_.Profile.ToString()`: `Domain, Private`).
  * - rule EdgeTraversalPolicy: 0 Block, 1 Allow, 2 DeferToUser, 3 DeferToApp.
  * Rule addresses, ports, programs and services live in separate filter objects (firewall-filters.ts).
  */
@@ -29,6 +32,8 @@ export interface WindowsFirewallProfile {
   enabled: boolean | 'not-configured';
   defaultInbound: FirewallAction;
   defaultOutbound: FirewallAction;
+  /** False: every inbound allow rule is ignored ("block all incoming connections"); absent when not printed. */
+  allowInboundRules?: boolean | 'not-configured';
 }
 
 export interface WindowsFirewallRule {
@@ -53,6 +58,8 @@ function action(value: unknown): FirewallAction | undefined {
   return a === undefined ? undefined : a === 'NotConfigured' ? 'not-configured' : a === 'Allow' ? 'allow' : 'block';
 }
 
+const gpoBoolean = (v: 'False' | 'True' | 'NotConfigured'): boolean | 'not-configured' => (v === 'NotConfigured' ? 'not-configured' : v === 'True');
+
 export function parseFirewallProfiles(text: string): FirewallParse<WindowsFirewallProfile> {
   const items: WindowsFirewallProfile[] = [];
   let malformed = 0;
@@ -65,9 +72,22 @@ export function parseFirewallProfiles(text: string): FirewallParse<WindowsFirewa
       malformed++;
       continue;
     }
-    items.push({ name, enabled: enabled === 'NotConfigured' ? 'not-configured' : enabled === 'True', defaultInbound, defaultOutbound });
+    const profile: WindowsFirewallProfile = { name, enabled: gpoBoolean(enabled), defaultInbound, defaultOutbound };
+    const allowInbound = psEnum(psGet(row, 'AllowInboundRules'), GPO_BOOLEAN);
+    if (allowInbound !== undefined) profile.allowInboundRules = gpoBoolean(allowInbound);
+    items.push(profile);
   }
   return { items, malformed };
+}
+
+/** Profile flags (0 Any, 1 Domain, 2 Private, 4 Public) as a number or digits become names; names stay as printed. */
+function profileNames(value: unknown): string | undefined {
+  const text = typeof value === 'number' ? String(value) : psString(value);
+  if (text === undefined || !/^\d+$/.test(text)) return text;
+  const n = Number(text);
+  if (n === 0) return 'Any';
+  const names = (['Domain', 'Private', 'Public'] as const).filter((_, i) => (n & (1 << i)) !== 0);
+  return names.length > 0 ? names.join(', ') : `unknown (${n})`;
 }
 
 export function parseFirewallRules(text: string): FirewallParse<WindowsFirewallRule> {
@@ -85,7 +105,7 @@ export function parseFirewallRules(text: string): FirewallParse<WindowsFirewallR
     const rule: WindowsFirewallRule = { name, id: psString(psGet(row, 'InstanceID')) ?? name, enabled: enabled === 'True', direction: direction === 'Inbound' ? 'inbound' : 'outbound', action: act };
     const displayName = psString(psGet(row, 'DisplayName'));
     const group = psString(psGet(row, 'DisplayGroup'));
-    const profiles = psString(psGet(row, 'Profiles')) ?? psString(psGet(row, 'Profile'));
+    const profiles = profileNames(psGet(row, 'Profiles')) ?? profileNames(psGet(row, 'Profile'));
     if (displayName !== undefined) rule.displayName = displayName;
     if (group !== undefined) rule.group = group;
     if (profiles !== undefined) rule.profiles = profiles;

@@ -24,3 +24,28 @@ describe('Get-HotFix parser (genuine recording, fixtures/README.md)', () => {
     expect(parseHotfixes('{"HotFixID":"KB2"}').hotfixes).toEqual([{ id: 'KB2' }]);
   });
 });
+
+describe('Get-HotFix InstalledOn as the raw WMI value the query reads (hand-written rows)', () => {
+  // The query prints Win32_QuickFixEngineering's own InstalledOn string (M/d/yyyy, as wmic prints it:
+  // `InstalledOn=4/11/2017` in the qfe list quoted in github.com/zeffy/wufuc issue 92), not Get-HotFix's
+  // InstalledOn, which parses that string with the host's culture (fails or swaps day and month on
+  // vi-VN, d/M/yyyy) and turns it into local midnight (the day before in UTC east of Greenwich).
+  it('reads M/d/yyyy as that calendar day (UTC midnight), whatever the host time zone', () => {
+    const r = parseHotfixes(JSON.stringify([
+      { HotFixID: 'KB3000483', InstalledOn: '7/3/2017' },
+      { HotFixID: 'KB5034441', InstalledOn: '1/15/2024' },
+    ]));
+    expect(r.hotfixes.map((h) => h.installedOn?.toISOString())).toEqual(['2017-07-03T00:00:00.000Z', '2024-01-15T00:00:00.000Z']);
+  });
+
+  it('reads a day-first value only when it cannot be month-first, the old FILETIME hex form, and ignores nonsense', () => {
+    const r = parseHotfixes(JSON.stringify([
+      { HotFixID: 'KB1', InstalledOn: '15/1/2024' },
+      { HotFixID: 'KB2', InstalledOn: '01cc3a8a5c9a7a00' },
+      { HotFixID: 'KB3', InstalledOn: '13/13/2024' },
+      { HotFixID: 'KB4', InstalledOn: '' },
+      { HotFixID: 'KB5', InstalledOn: null },
+    ]));
+    expect(r.hotfixes.map((h) => h.installedOn?.toISOString().slice(0, 10))).toEqual(['2024-01-15', '2011-07-04', undefined, undefined, undefined]);
+  });
+});

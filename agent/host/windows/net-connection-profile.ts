@@ -9,8 +9,7 @@
  * query (the interface's addresses from Get-NetIPAddress). No genuine recording of this JSON was
  * found (fixtures/README.md): tested on hand-written rows only.
  */
-import { psEnum, psGet, psInt, psRows, psString } from './powershell-json.js';
-import { psList } from './firewall-filters.js';
+import { psEnum, psGet, psInt, psList, psRows, psString } from './powershell-json.js';
 
 const CATEGORY = { 0: 'Public', 1: 'Private', 2: 'DomainAuthenticated' } as const;
 

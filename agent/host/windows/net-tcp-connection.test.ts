@@ -36,4 +36,11 @@ describe('Get-NetTCPConnection parser (genuine recording, fixtures/README.md)', 
       ['System', undefined, undefined],
     ]);
   });
+
+  it('reads Services in PowerShell 5.1\'s { value, Count } array form too (the form the genuine filter recording shows)', () => {
+    const r = parseNetTcpListeners(JSON.stringify([
+      { LocalAddress: '0.0.0.0', LocalPort: 135, State: 2, OwningProcess: 1000, Services: { value: ['RpcSs', 'RpcEptMapper'], Count: 2 } },
+    ]));
+    expect(r.listeners[0]?.services).toEqual(['RpcEptMapper', 'RpcSs']);
+  });
 });

@@ -6,13 +6,14 @@
  * Read: LocalAddress, LocalPort, OwningProcess, State (an enum: 2 = Listen; the name under
  * `-EnumsAsStrings`), CreationTime (`/Date(ms)/`). Rows in any other state are skipped, so the full
  * `Get-NetTCPConnection` output may be given too. `::` and `0.0.0.0` are the wildcard addresses;
- * Windows lists a dual-stack listener twice, once per family. Get-NetTCPConnection has no process
+ * a service listening on both families with two sockets is listed twice, once per family, while a
+ * dual-mode socket (IPV6_V6ONLY off) is listed once, as `::`. Get-NetTCPConnection has no process
  * name: the agent's query (queries.ts, `tcp-listeners`) adds ProcessName and Path from Get-Process and
  * Services (the Win32_Service names hosted by the process: null, one string, or an array) as
  * calculated properties; they are read when present. The recording in fixtures/ is of the bare
  * cmdlet, so those three are covered by unit tests only.
  */
-import { psDate, psEnum, psGet, psInt, psRows, psString, type PsRow } from './powershell-json.js';
+import { psDate, psEnum, psGet, psInt, psList, psRows, psString, type PsRow } from './powershell-json.js';
 
 /** MSFT_NetTCPConnection.State. */
 const TCP_STATE = {
@@ -24,8 +25,7 @@ const TCP_STATE = {
 export type WindowsTcpListener = WindowsEndpoint;
 
 function names(value: unknown): string[] {
-  const list = Array.isArray(value) ? value : [value];
-  return [...new Set(list.map(psString).filter((v): v is string => v !== undefined))].sort();
+  return [...new Set(psList(value) ?? [])].sort();
 }
 
 /** A socket's address, pid and the process columns the agent's queries add; shared with net-udp-endpoint.ts. */

@@ -42,6 +42,14 @@ describe('pending Windows updates parser: edge cases (hand-written input)', () =
     }]);
   });
 
+  it('reads the id lists in PowerShell 5.1\'s { value, Count } array form too (the form the genuine filter recording shows)', () => {
+    const r = parsePendingUpdates(JSON.stringify({
+      Title: 'Update', KBArticleIDs: { value: ['5034129'], Count: 1 }, CveIDs: { value: ['CVE-2024-20674', 'CVE-2024-20666'], Count: 2 },
+      CategoryIDs: { value: [SECURITY_UPDATES_CATEGORY], Count: 1 },
+    }));
+    expect(r.updates[0]).toMatchObject({ kbs: ['KB5034129'], cves: ['CVE-2024-20674', 'CVE-2024-20666'], security: true });
+  });
+
   it('counts rows with neither title nor id; empty output is no update; an error text is refused', () => {
     expect(parsePendingUpdates('[{"MsrcSeverity":"Low"},{"UpdateID":"x","KBArticleIDs":[123456]}]')).toEqual({
       updates: [{ kbs: ['KB123456'], updateId: 'x', security: false, cves: [], categoryIds: [] }], malformed: 1,

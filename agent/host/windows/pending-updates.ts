@@ -14,7 +14,7 @@
  * classification "Security Updates" has the fixed category id 0fa1201d-4330-4fa8-8ae9-b877473b6441.
  * KB ids come from KBArticleIDs (digits), else from the title.
  */
-import { psGet, psInt, psRows, psString, type PsRow } from './powershell-json.js';
+import { psGet, psInt, psList, psRows, psString, type PsRow } from './powershell-json.js';
 import { kbIdsInTitle } from './update-history.js';
 
 /** The "Security Updates" classification (WSUS / Windows Update category id). */
@@ -39,11 +39,8 @@ export interface PendingUpdate {
 
 export interface PendingUpdatesParse { updates: PendingUpdate[]; malformed: number }
 
-/** An array property's strings (a lone value when PowerShell unrolled a one-element array). */
-function strings(value: unknown): string[] {
-  const list = Array.isArray(value) ? value : value === null || value === undefined ? [] : [value];
-  return list.map((v) => (typeof v === 'number' ? String(v) : psString(v))).filter((v): v is string => v !== undefined);
-}
+/** An array property's strings (a lone value when PowerShell unrolled a one-element array, or `{ value, Count }`). */
+const strings = (value: unknown): string[] => psList(value) ?? [];
 
 export function pendingUpdate(row: PsRow): PendingUpdate | undefined {
   const title = psString(psGet(row, 'Title'));

@@ -51,6 +51,20 @@ export function psString(value: unknown): string | undefined {
   return s === '' ? undefined : s;
 }
 
+/**
+ * A list property in any of the forms PowerShell prints it: a string or number (one value), an
+ * array, or Windows PowerShell 5.1's `{ "value": [...], "Count": n }` (an array it had wrapped).
+ * Blank and non-scalar items are dropped; undefined when nothing is left.
+ */
+export function psList(value: unknown): string[] | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'object' && !Array.isArray(value)) return psList((value as PsRow)['value']);
+  const items = (Array.isArray(value) ? value : [value])
+    .map((v) => (typeof v === 'number' ? String(v) : psString(v)))
+    .filter((v): v is string => v !== undefined);
+  return items.length > 0 ? items : undefined;
+}
+
 /** An integer from a number or a decimal string (registry values come as either), or undefined. */
 export function psInt(value: unknown): number | undefined {
   if (typeof value === 'number') return Number.isSafeInteger(value) ? value : undefined;

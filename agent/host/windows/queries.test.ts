@@ -47,6 +47,37 @@ describe('PowerShell queries', () => {
     expect(filters).not.toContain('AssociatedNetFirewallRule');
   });
 
+  it('firewall rules are filtered with Where-Object, not cmdlet query parameters (no match would be an error under Stop)', () => {
+    // CIM cmdlets report ObjectNotFound when a query parameter (-Name, -Direction, -Enabled, …) matches
+    // nothing; with $ErrorActionPreference = 'Stop' a host without enabled inbound rules would fail the query.
+    for (const id of ['firewall-rules', 'firewall-rule-filters'] as const) {
+      const script = powershellScript(id);
+      expect(script, id).toContain("Get-NetFirewallRule -PolicyStore ActiveStore | Where-Object -FilterScript { $_.Direction -eq 'Inbound' -and $_.Enabled -eq 'True' }");
+      expect(script, id).not.toMatch(/Get-NetFirewallRule[^|]*-(Direction|Enabled)\b/);
+    }
+  });
+
+  it('reads no environment variable that the agent does not pass to powershell.exe (run.ts gives it a fixed environment)', () => {
+    const given = new Set(Object.keys(COMMANDS.powershell.env ?? {}).map((k) => k.toLowerCase()));
+    for (const id of ids) {
+      for (const m of powershellScript(id).matchAll(/\$\{?env:([A-Za-z0-9_()]+)/gi)) expect(given, `${id} reads $env:${m[1]}`).toContain(m[1]!.toLowerCase());
+    }
+  });
+
+  it('the listener queries read a process\'s name and path inside try/catch (Path throws for protected processes and pid 4)', () => {
+    for (const id of ['tcp-listeners', 'udp-listeners'] as const) {
+      const script = powershellScript(id);
+      expect(script, id).toContain("@{ Name = 'ProcessName'; Expression = { try { $procs[[int]$_.OwningProcess].ProcessName } catch { $null } } }");
+      expect(script, id).toContain("@{ Name = 'Path'; Expression = { try { $procs[[int]$_.OwningProcess].Path } catch { $null } } }");
+    }
+  });
+
+  it('hotfixes reads WMI\'s InstalledOn string, not Get-HotFix\'s culture-parsed InstalledOn property', () => {
+    const script = powershellScript('hotfixes');
+    expect(script).toContain("@{ Name = 'InstalledOn'; Expression = { $_.psBase.Properties['InstalledOn'].Value } }");
+    expect(script).not.toMatch(/Description, InstalledOn\b/);
+  });
+
   it('runs powershell.exe by absolute path with a fixed argument list', () => {
     expect(COMMANDS.powershell.paths).toEqual([POWERSHELL_PATH]);
     expect(POWERSHELL_PATH).toBe('C:\\Windows\\System32\\WindowsPowerShell\\v1.0\\powershell.exe');

@@ -26,12 +26,22 @@ const UNINSTALL_KEYS = [
 /** Processes by id and the services each hosts: the tables the listener queries join with. */
 const PROCESS_TABLES = '$procs = @{}; Get-Process | ForEach-Object { $procs[[int]$_.Id] = $_ }; '
   + '$svcs = @{}; Get-CimInstance -ClassName Win32_Service | ForEach-Object { $svcs[[int]$_.ProcessId] += @($_.Name) }; ';
-const PROCESS_COLUMNS = "@{ Name = 'ProcessName'; Expression = { $procs[[int]$_.OwningProcess].ProcessName } }, "
-  + "@{ Name = 'Path'; Expression = { $procs[[int]$_.OwningProcess].Path } }, "
+/**
+ * The owning process's name and path. Path (MainModule.FileName) throws for pid 4, protected processes
+ * (wininit, services, a RunAsPPL lsass: all listeners) and processes that have exited since; caught, so
+ * that one such socket prints a null Path instead of failing the query under 'Stop'.
+ */
+const PROCESS_COLUMNS = "@{ Name = 'ProcessName'; Expression = { try { $procs[[int]$_.OwningProcess].ProcessName } catch { $null } } }, "
+  + "@{ Name = 'Path'; Expression = { try { $procs[[int]$_.OwningProcess].Path } catch { $null } } }, "
   + "@{ Name = 'Services'; Expression = { $svcs[[int]$_.OwningProcess] } }";
 
-/** Enabled inbound rules as enforced: the ActiveStore holds local, group-policy and dynamic rules. */
-const INBOUND_RULES = 'Get-NetFirewallRule -PolicyStore ActiveStore -Direction Inbound -Enabled True';
+/**
+ * Enabled inbound rules as enforced: the ActiveStore holds local, group-policy and dynamic rules.
+ * Filtered with Where-Object rather than -Direction/-Enabled: a CIM cmdlet's query parameter that
+ * matches nothing is an ObjectNotFound error, fatal under 'Stop', and a host may have no enabled
+ * inbound rule at all (then the default inbound action decides everything).
+ */
+const INBOUND_RULES = "Get-NetFirewallRule -PolicyStore ActiveStore | Where-Object -FilterScript { $_.Direction -eq 'Inbound' -and $_.Enabled -eq 'True' }";
 /** One kind of rule filter of the ActiveStore, only those of the rules in $ids, ready for the columns. */
 const FILTER = (kind: string) => `Get-NetFirewall${kind}Filter -All -PolicyStore ActiveStore | Where-Object -FilterScript $keep | Select-Object`;
 
@@ -47,8 +57,12 @@ export const POWERSHELL_QUERIES = {
   programs:
     `Get-ItemProperty -Path ${UNINSTALL_KEYS} -ErrorAction SilentlyContinue`
     + ' | Select-Object DisplayName, DisplayVersion, Publisher, InstallDate, EstimatedSize, InstallSource, UninstallString',
-  /** Component-based servicing updates (Win32_QuickFixEngineering): parsed by hotfix.ts. */
-  hotfixes: 'Get-HotFix | Select-Object HotFixID, Description, InstalledOn, InstalledBy',
+  /**
+   * Component-based servicing updates (Win32_QuickFixEngineering): parsed by hotfix.ts. InstalledOn is
+   * WMI's own string (M/d/yyyy), not Get-HotFix's InstalledOn property, which parses it with the
+   * host's culture (an error on d/M/yyyy cultures such as vi-VN, fatal under 'Stop') into local time.
+   */
+  hotfixes: "Get-HotFix | Select-Object HotFixID, Description, @{ Name = 'InstalledOn'; Expression = { $_.psBase.Properties['InstalledOn'].Value } }, InstalledBy",
   /**
    * Listening TCP sockets with the owning process (Get-Process: name, path) and the services it hosts
    * (Win32_Service.ProcessId, several for a shared svchost): parsed by net-tcp-connection.ts.
@@ -56,11 +70,12 @@ export const POWERSHELL_QUERIES = {
   'tcp-listeners':
     `${PROCESS_TABLES}Get-NetTCPConnection -State Listen | Select-Object LocalAddress, LocalPort, OwningProcess, State, CreationTime, ${PROCESS_COLUMNS}`,
   /**
-   * Domain/Private/Public profiles, enabled and default actions, from the ActiveStore (local settings
-   * merged with group policy: what is enforced): parsed by firewall.ts.
+   * Domain/Private/Public profiles, enabled, default actions and whether inbound allow rules apply at
+   * all (AllowInboundRules), from the ActiveStore (local settings merged with group policy: what is
+   * enforced): parsed by firewall.ts.
    */
   'firewall-profiles':
-    'Get-NetFirewallProfile -PolicyStore ActiveStore | Select-Object Name, Enabled, DefaultInboundAction, DefaultOutboundAction',
+    'Get-NetFirewallProfile -PolicyStore ActiveStore | Select-Object Name, Enabled, DefaultInboundAction, DefaultOutboundAction, AllowInboundRules',
   /** Enabled inbound rules of the ActiveStore (their filters: `firewall-rule-filters`): parsed by firewall.ts. */
   'firewall-rules':
     `${INBOUND_RULES} | Select-Object InstanceID, Name, DisplayName, DisplayGroup, Enabled, Direction, Action, EdgeTraversalPolicy, `
@@ -69,7 +84,10 @@ export const POWERSHELL_QUERIES = {
    * The port, address, application, service, interface-type and security filters of the enabled
    * inbound rules, each fetched once with -All and kept when its InstanceID is one of those rules
    * (the per-rule association cmdlets cost a CIM round trip per rule), and the environment the
-   * Program paths are expanded with: parsed by firewall-filters.ts.
+   * Program paths are expanded with: parsed by firewall-filters.ts. The folders come from .NET
+   * (GetFolderPath: the Windows directory and the shell's known folders), not from `$env:`:
+   * powershell.exe runs with the agent's fixed environment (run.ts), which has no ProgramFiles,
+   * ProgramData or SystemDrive and a SystemRoot that is always C:\\Windows.
    */
   'firewall-rule-filters':
     `$ids = @{}; ${INBOUND_RULES} | ForEach-Object { $ids[$_.InstanceID] = 1 }; $keep = { $_.InstanceID -and $ids.ContainsKey($_.InstanceID) }; `
@@ -79,9 +97,11 @@ export const POWERSHELL_QUERIES = {
     + `Application = @(${FILTER('Application')} InstanceID, Program, Package); `
     + `Service = @(${FILTER('Service')} InstanceID, Service); `
     + `InterfaceType = @(${FILTER('InterfaceType')} InstanceID, InterfaceType); `
-    + `Security = @(${FILTER('Security')} InstanceID, Authentication, Encryption, RemoteUser, RemoteMachine); `
-    + 'Environment = [ordered]@{ SystemRoot = $env:SystemRoot; SystemDrive = $env:SystemDrive; ProgramFiles = $env:ProgramFiles; '
-    + "'ProgramFiles(x86)' = ${env:ProgramFiles(x86)}; ProgramData = $env:ProgramData } }",
+    + `Security = @(${FILTER('Security')} InstanceID, Authentication, Encryption, OverrideBlockRules, RemoteUser, RemoteMachine); `
+    + "Environment = [ordered]@{ SystemRoot = [Environment]::GetFolderPath('Windows'); "
+    + "SystemDrive = [IO.Path]::GetPathRoot([Environment]::GetFolderPath('Windows')).TrimEnd('\\'); "
+    + "ProgramFiles = [Environment]::GetFolderPath('ProgramFiles'); 'ProgramFiles(x86)' = [Environment]::GetFolderPath('ProgramFilesX86'); "
+    + "ProgramData = [Environment]::GetFolderPath('CommonApplicationData') } }",
   /** Bound UDP sockets with the owning process and its services, like `tcp-listeners`: parsed by net-udp-endpoint.ts. */
   'udp-listeners':
     `${PROCESS_TABLES}Get-NetUDPEndpoint | Select-Object LocalAddress, LocalPort, OwningProcess, CreationTime, ${PROCESS_COLUMNS}`,
