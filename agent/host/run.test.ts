@@ -7,6 +7,7 @@ const run = createRunner({
   echo: spec('/bin/echo'),
   false: spec('/bin/false'),
   sleep: spec('/bin/sleep', { timeoutMs: 300 }),
+  slow: spec('/bin/sleep', { timeoutMs: 300, argvTimeoutMs: new Map([['0.6', 3_000]]) }),
   yes: spec('/usr/bin/yes', { maxBytes: 64 * 1024 }),
   ls: spec('/bin/ls'),
   cat: spec('/bin/cat', { timeoutMs: 2_000 }),
@@ -44,6 +45,13 @@ describe('runCommand', () => {
     const started = Date.now();
     await expect(run('cat', [])).resolves.toMatchObject({ stdout: '' });
     expect(Date.now() - started).toBeLessThan(1_500);
+  });
+
+  it('gives the argument lists the table names a longer timeout, and only those', async () => {
+    await expect(run('slow', ['0.6'])).resolves.toMatchObject({ stdout: '' });
+    await expect(run('slow', ['0.7'])).rejects.toMatchObject({ code: 'AGENT_HOST_COMMAND_TIMEOUT', message: expect.stringContaining('within 300 ms') });
+    // A caller may lower it, never raise it.
+    await expect(run('slow', ['0.6'], { timeoutMs: 100 })).rejects.toMatchObject({ message: expect.stringContaining('within 100 ms') });
   });
 
   it('takes the first path that exists', async () => {

@@ -8,7 +8,7 @@ import { access, constants } from 'node:fs/promises';
 import { AgentCodes, AgentError } from '../errors.js';
 import { LSOF_LISTEN_ARGS } from './darwin/lsof.js';
 import { SOCKETFILTERFW_APPS_ARGS, SOCKETFILTERFW_PATH, SOCKETFILTERFW_STATE_ARGS } from './darwin/socketfilterfw.js';
-import { POWERSHELL_ARGV, POWERSHELL_PATH } from './windows/queries.js';
+import { POWERSHELL_ARGV, POWERSHELL_PATH, POWERSHELL_SLOW_TIMEOUTS } from './windows/queries.js';
 
 export interface CommandSpec {
   /** Absolute paths to try, in order (distributions put some tools in /usr/sbin, some in /usr/bin). */
@@ -23,6 +23,11 @@ export interface CommandSpec {
   readonly argv?: readonly (readonly string[])[];
   /** Variables added to COMMAND_ENV for this command. */
   readonly env?: Readonly<Record<string, string>>;
+  /**
+   * A longer timeout for some of the fixed argument lists (key: the arguments joined by NUL), for a
+   * query known to take long (a Windows Update search asks the update source over the network).
+   */
+  readonly argvTimeoutMs?: ReadonlyMap<string, number>;
 }
 
 const MiB = 1024 * 1024;
@@ -83,7 +88,7 @@ export const COMMANDS = {
    * (`-NoProfile -NonInteractive -ExecutionPolicy Bypass -OutputFormat Text -Command <query>`): it is
    * a script host, so the allowlist pins its whole argument list, never a caller's text.
    */
-  powershell: { paths: [POWERSHELL_PATH], timeoutMs: 120_000, maxBytes: 64 * MiB, argv: POWERSHELL_ARGV, env: WINDOWS_ENV },
+  powershell: { paths: [POWERSHELL_PATH], timeoutMs: 120_000, maxBytes: 64 * MiB, argv: POWERSHELL_ARGV, env: WINDOWS_ENV, argvTimeoutMs: POWERSHELL_SLOW_TIMEOUTS },
 } as const satisfies Record<string, CommandSpec>;
 
 export type CommandId = keyof typeof COMMANDS;
@@ -163,7 +168,8 @@ export function createRunner<Id extends string>(table: Readonly<Record<Id, Comma
         hint: `install the package that provides ${spec.paths[0] ?? id}`,
       });
     }
-    const timeoutMs = Math.min(opts.timeoutMs ?? spec.timeoutMs, spec.timeoutMs);
+    const specTimeoutMs = spec.argvTimeoutMs?.get(args.join('\0')) ?? spec.timeoutMs;
+    const timeoutMs = Math.min(opts.timeoutMs ?? specTimeoutMs, specTimeoutMs);
     const started = performance.now();
     return new Promise<CommandResult>((resolve, reject) => {
       const child = execFile(

@@ -84,6 +84,8 @@ describe('PowerShell queries', () => {
     expect(powershellArgs('hotfixes').slice(0, 7)).toEqual(['-NoProfile', '-NonInteractive', '-ExecutionPolicy', 'Bypass', '-OutputFormat', 'Text', '-Command']);
     expect(COMMANDS.powershell.argv).toBe(POWERSHELL_ARGV);
     expect(POWERSHELL_ARGV).toHaveLength(ids.length);
+    // Only the pending-update search (network) gets longer than the command's 120 s.
+    expect([...(COMMANDS.powershell.argvTimeoutMs?.entries() ?? [])]).toEqual([[powershellArgs('pending-updates').join('\0'), 900_000]]);
   });
 
   it('the allowlist refuses powershell with any other argument list, before looking for the program', async () => {

@@ -161,3 +161,11 @@ export function powershellArgs(id: PowerShellQueryId): readonly string[] {
 /** Every argument list the allowlist accepts for powershell. */
 export const POWERSHELL_ARGV: readonly (readonly string[])[] =
   (Object.keys(POWERSHELL_QUERIES) as PowerShellQueryId[]).map(powershellArgs);
+
+/**
+ * Queries that may run longer than the powershell command's 120 s: the pending-update search asks
+ * Windows Update or WSUS over the network, which often takes minutes. Key: the joined argument list.
+ */
+export const POWERSHELL_SLOW_TIMEOUTS: ReadonlyMap<string, number> = new Map([
+  [powershellArgs('pending-updates').join('\0'), 15 * 60_000],
+]);
