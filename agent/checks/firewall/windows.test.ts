@@ -54,4 +54,19 @@ describe('firewall check on Windows (genuine Server 2022 recordings through a fa
     // The connected networks have no answer here either: whether the profile is active is not said.
     expect(items[1]!.fields['firewall.active']).toBeUndefined();
   });
+
+  it('a profile that blocks all incoming connections ignores its allow rules (AllowInboundRules False)', async () => {
+    // The genuine recording with one value changed by hand: the Domain profile's AllowInboundRules 2 → 0 (False).
+    const rows = JSON.parse(readFileSync(new URL('../../host/windows/fixtures/Get-NetFirewallProfile.ws2022.cnquery.json', import.meta.url), 'utf8')) as Record<string, unknown>[];
+    rows[0]!.AllowInboundRules = 0;
+    const check = createFirewallCheck({ platform: 'win32', run: recordedRunner([], { 'firewall-profiles': JSON.stringify(rows), 'connection-profiles': '' }) });
+    check.init({});
+    const items = (await check.collect(ctx)).snapshots[0]!.items;
+    expect(items[0]!.fields).toMatchObject({
+      'firewall.profile': 'domain', 'firewall.block_all': true, 'firewall.rules.count': 0,
+      'firewall.rules.summary': ['2 allow rules ignored: AllowInboundRules is False (block all incoming)'],
+    });
+    expect(items[1]!.fields['firewall.block_all']).toBeUndefined();
+    expect(items[1]!.fields['firewall.rules.count']).toBe(2);
+  });
 });

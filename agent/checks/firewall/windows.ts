@@ -78,7 +78,12 @@ export function windowsFirewallItems(fw: WindowsFirewall): Observation[] {
       fields['firewall.active'] = here.length > 0;
       if (here.length > 0) fields['firewall.networks'] = here.map((n) => `${n.name ?? '?'}${n.interfaceAlias ? ` (${n.interfaceAlias})` : ''}`);
     }
-    if (allow) {
+    if (p.allowInboundRules === false) {
+      // "Block all incoming connections, including those in the list of allowed apps": allow rules are ignored.
+      fields['firewall.block_all'] = true;
+      fields['firewall.rules.count'] = 0;
+      if (allow && allow.length > 0) fields['firewall.rules.summary'] = [`${allow.length} allow rules ignored: AllowInboundRules is False (block all incoming)`];
+    } else if (allow) {
       fields['firewall.rules.count'] = allow.length;
       fields['firewall.rules.summary'] = allow.slice(0, MAX_SUMMARY).map((r) => r.displayName ?? r.name);
     }
