@@ -8,7 +8,8 @@
  * figure is a lower bound for a collector on a machine of its own).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fork } from 'node:child_process';
@@ -26,6 +27,25 @@ import { startStream } from '../../agent/transport/stream.js';
 import { recordFromFlat } from '../../collector/engine/index.js';
 
 type Queued = Omit<Finding, 'seq'>;
+
+/** BENCH_CPU_PROFILE=file.cpuprofile: the collector's main thread profiled over the streaming phase only. */
+async function startProfile(): Promise<{ stopInto(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object): Promise<unknown> => new Promise((res, rej) => {
+    session.post(method, params ?? {}, (e, r) => (e ? rej(e) : res(r)));
+  });
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  return {
+    async stopInto(file) {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
 
 function fimFinding(agent: number, i: number): Queued {
   const dir = i % 3 === 0 ? '/tmp/build' : '/var/lib/app/cache';
@@ -83,9 +103,11 @@ export async function benchIngest(agents = 100, perAgent = 1000): Promise<Ingest
       child.send(msg);
     });
     await ask({ op: 'prepare', addr, fingerprint: collector.pki.caFingerprint, tokens, perAgent, root });
+    const profile = process.env.BENCH_CPU_PROFILE ? await startProfile() : undefined;
     const cpu0 = process.cpuUsage();
     const { ms } = await ask<{ ms: number }>({ op: 'go' });
     const cpu = process.cpuUsage(cpu0);
+    if (profile) await profile.stopInto(process.env.BENCH_CPU_PROFILE!);
     // The collector's CPU time for the whole ingest: what it can do per core when agents are elsewhere.
     const collectorPerCpuSec = total / ((cpu.user + cpu.system) / 1e6);
     child.disconnect();
