@@ -10,6 +10,18 @@ const KINDS = new Set<string>(FINDING_KINDS);
 const AGENT_KINDS = new Set<string>(FINDING_KINDS.filter((k) => k !== 'vulnerability' && k !== 'change'));
 const ID_RE = /^[A-Za-z0-9._:-]{8,128}$/;
 const FIELD_RE = /^[@A-Za-z_][A-Za-z0-9_.@-]{0,127}$/;
+/** Field names already found good: agents send the same few hundred names over and over. Bounded. */
+const GOOD_NAMES = new Set<string>();
+const MAX_GOOD_NAMES = 10_000;
+const EARLIEST = Date.UTC(2000, 0, 1);
+const LATEST_AHEAD_MS = 24 * 3600_000;
+
+const goodName = (n: string): boolean => {
+  if (GOOD_NAMES.has(n)) return true;
+  if (!FIELD_RE.test(n)) return false;
+  if (GOOD_NAMES.size < MAX_GOOD_NAMES) GOOD_NAMES.add(n);
+  return true;
+};
 
 export type Validated = { ok: true; finding: Finding } | { ok: false; id: string; seq: number; reason: string };
 
@@ -28,7 +40,7 @@ export function validateFinding(w: WireFinding): Validated {
   const names = Object.keys(w.fields ?? {});
   if (names.length > LIMITS.maxFieldsPerFinding) return bad(`more than ${LIMITS.maxFieldsPerFinding} fields`);
   for (const n of names) {
-    if (!FIELD_RE.test(n)) return bad(`field name ${JSON.stringify(n.slice(0, 60))} is not an ECS-style dotted name`);
+    if (!goodName(n)) return bad(`field name ${JSON.stringify(n.slice(0, 60))} is not an ECS-style dotted name`);
     const v = w.fields[n]!;
     if (typeof v.s === 'string' && v.s.length > LIMITS.maxStringLength) return bad(`field ${n} longer than ${LIMITS.maxStringLength} characters`);
     if (v.list && (v.list.values.length > LIMITS.maxListLength || v.list.values.some((x) => x.length > LIMITS.maxStringLength))) {
@@ -36,9 +48,8 @@ export function validateFinding(w: WireFinding): Validated {
     }
     if (v.v === 'd' && !Number.isFinite(v.d)) return bad(`field ${n} is not a finite number`);
   }
-  const now = Date.now();
   const t = Number(w.observedAtMs);
-  if (!Number.isFinite(t) || t < Date.UTC(2000, 0, 1) || t > now + 24 * 3600_000) return bad('observed_at is not a plausible time');
+  if (!Number.isFinite(t) || t < EARLIEST || t > Date.now() + LATEST_AHEAD_MS) return bad('observed_at is not a plausible time');
   const f = fromWire(w);
   if (typeof f === 'string') return bad(f);
   return { ok: true, finding: f };
