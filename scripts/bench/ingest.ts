@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -60,7 +60,13 @@ function fimFinding(agent: number, i: number): Queued {
   };
 }
 
-export interface IngestBenchResult { agents: number; findings: number; grpcPerSec: number; collectorPerCpuSec: number; directPerSec: number; rulesPerSec: number; rules: number }
+export interface IngestBenchResult {
+  agents: number; findings: number; grpcPerSec: number; collectorPerCpuSec: number; directPerSec: number; rulesPerSec: number; rules: number;
+  /** Seconds: the streaming phase's wall time, and the CPU time the collector and the agents' process spent in it. */
+  wallSec: number; collectorCpuSec: number; agentsCpuSec: number;
+  /** 1-minute load average when streaming began (other work on the machine shows here). */
+  load: number;
+}
 
 export async function benchIngest(agents = 100, perAgent = 1000): Promise<IngestBenchResult> {
   const root = mkdtempSync(join(tmpdir(), 'canhgac-bench-ingest-'));
@@ -105,11 +111,13 @@ export async function benchIngest(agents = 100, perAgent = 1000): Promise<Ingest
     await ask({ op: 'prepare', addr, fingerprint: collector.pki.caFingerprint, tokens, perAgent, root });
     const profile = process.env.BENCH_CPU_PROFILE ? await startProfile() : undefined;
     const cpu0 = process.cpuUsage();
-    const { ms } = await ask<{ ms: number }>({ op: 'go' });
+    const load = loadavg()[0] ?? 0;
+    const { ms, agentsCpuMs } = await ask<{ ms: number; agentsCpuMs: number }>({ op: 'go' });
     const cpu = process.cpuUsage(cpu0);
     if (profile) await profile.stopInto(process.env.BENCH_CPU_PROFILE!);
     // The collector's CPU time for the whole ingest: what it can do per core when agents are elsewhere.
-    const collectorPerCpuSec = total / ((cpu.user + cpu.system) / 1e6);
+    const collectorCpuSec = (cpu.user + cpu.system) / 1e6;
+    const collectorPerCpuSec = total / collectorCpuSec;
     child.disconnect();
     const grpcPerSec = total / (ms / 1000);
     const stored = (await store.countFindings('kind')).fim ?? 0;
@@ -123,7 +131,10 @@ export async function benchIngest(agents = 100, perAgent = 1000): Promise<Ingest
     t0 = performance.now();
     for (let l = 0; l < loops; l++) for (const r of records) rules.evaluate(r);
     const rulesPerSec = (loops * records.length) / ((performance.now() - t0) / 1000);
-    return { agents, findings: total, grpcPerSec, collectorPerCpuSec, directPerSec, rulesPerSec, rules: rules.summary().rules };
+    return {
+      agents, findings: total, grpcPerSec, collectorPerCpuSec, directPerSec, rulesPerSec, rules: rules.summary().rules,
+      wallSec: ms / 1000, collectorCpuSec, agentsCpuSec: agentsCpuMs / 1000, load,
+    };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -148,15 +159,17 @@ async function agentsProcess(): Promise<void> {
           process.send!({ ok: true });
         } else if (m.op === 'go') {
           const t0 = performance.now();
+          const cpu0 = process.cpuUsage();
           const streams = clients.map((c) => startStream({
             identity: c.identity, outbox: c.outbox, log, batchMaxFindings: 500, batchMaxBytes: 1 << 20, window: 4,
             backoff: { initialMs: 200, maxMs: 2000 }, heartbeatMs: 30_000,
           }));
           await Promise.all(streams.map((s) => s.drained(600_000)));
           const ms = performance.now() - t0;
+          const cpu = process.cpuUsage(cpu0);
           for (const s of streams) await s.stop();
           for (const c of clients) c.outbox.close();
-          process.send!({ ms });
+          process.send!({ ms, agentsCpuMs: (cpu.user + cpu.system) / 1000 });
         }
       } catch (e) {
         process.send!({ error: (e as Error).message });
