@@ -65,6 +65,21 @@ describe('decodeBatchMessage', () => {
     }
   });
 
+  it('gives back the right string when many short strings share the cache slots', () => {
+    // 20,000 distinct short values and names over a 4,096-slot cache: collisions must never mix them up.
+    const fs = Array.from({ length: 1000 }, (_, i) => ({
+      ...fim(i), fields: Object.fromEntries(Array.from({ length: 20 }, (_, k) => [`n${(i * 20 + k) % 997}.x`, `v${i * 20 + k}`])),
+    }));
+    const buf = batchOf(fs);
+    expect(decodeBatchMessage(buf)).toEqual(decode(T.AgentMessage, buf));
+    expect(decodeBatchMessage(buf)).toEqual(decode(T.AgentMessage, buf));
+    // Strings of one length whose hashes are equal ("Aa" and "BB" collide in a 31-multiplier hash).
+    const colliding = ['Aa', 'BB', 'AaAa', 'AaBB', 'BBAa', 'BBBB'];
+    const c = batchOf([{ ...fim(1), fields: Object.fromEntries(colliding.map((v, i) => [`x.${i}`, v])) }]);
+    const decoded = decodeBatchMessage(c) as { batch: { findings: { fields: Record<string, { s: string }> }[] } };
+    expect(colliding.map((_, i) => decoded.batch.findings[0]!.fields[`x.${i}`]!.s)).toEqual(colliding);
+  });
+
   it('skips unknown fields as reflection does', () => {
     const f = encodeFinding(fim(1));
     // field 15, varint 300; field 16, length-delimited "zz" — appended to the finding.

@@ -14,6 +14,11 @@ import type { WireFieldValue, WireFinding } from '../../proto/convert.js';
 class Malformed extends Error {}
 
 const TWO_32 = 4294967296;
+/** Strings up to this many bytes go through the cache; a slot holds the last one that hashed there. */
+const SHORT = 32;
+const CACHE_SLOTS = 4096;
+const cacheStrings: (string | undefined)[] = new Array<string | undefined>(CACHE_SLOTS).fill(undefined);
+const cacheHashes = new Int32Array(CACHE_SLOTS);
 
 class Cursor {
   pos: number;
@@ -93,12 +98,28 @@ class Cursor {
     const b = this.buf;
     const start = this.pos;
     this.pos = end;
-    if (end - start <= 24) {
+    const n = end - start;
+    if (n <= SHORT) {
+      // Short ASCII strings (field names, users, modes, kinds…) repeat all the time: taken from a small
+      // cache when the bytes are the same, so they are neither rebuilt nor collected again.
+      let h = n;
       let ascii = true;
-      for (let i = start; i < end; i++) if (b[i]! >= 0x80) { ascii = false; break; }
+      for (let i = start; i < end; i++) {
+        const c = b[i]!;
+        if (c >= 0x80) { ascii = false; break; }
+        h = (Math.imul(h, 31) + c) | 0;
+      }
       if (ascii) {
-        let s = '';
-        for (let i = start; i < end; i++) s += String.fromCharCode(b[i]!);
+        const slot = h & (CACHE_SLOTS - 1);
+        const hit = cacheStrings[slot];
+        if (hit !== undefined && cacheHashes[slot] === h && hit.length === n) {
+          let same = true;
+          for (let i = 0; i < n; i++) if (hit.charCodeAt(i) !== b[start + i]) { same = false; break; }
+          if (same) return hit;
+        }
+        const s = b.toString('latin1', start, end);
+        cacheStrings[slot] = s;
+        cacheHashes[slot] = h;
         return s;
       }
     }

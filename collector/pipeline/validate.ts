@@ -2,8 +2,8 @@
  * Validation of findings arriving from agents: the first step of the pipeline. Everything an agent says
  * is untrusted input; a bad finding is refused with a reason, never allowed to crash the collector.
  */
-import { FINDING_KINDS, KIND_FAMILY, LIMITS, type Finding, type FindingKind } from '../../common/finding.js';
-import { fromWire, type WireFinding } from '../../proto/convert.js';
+import { FINDING_KINDS, KIND_FAMILY, LIMITS, type Fields, type Finding, type FindingKind } from '../../common/finding.js';
+import type { WireFinding } from '../../proto/convert.js';
 
 const KINDS = new Set<string>(FINDING_KINDS);
 /** Kinds an agent may send; `vulnerability` and `change` are derived on the collector. */
@@ -37,20 +37,37 @@ export function validateFinding(w: WireFinding): Validated {
   const family = KIND_FAMILY[w.kind as FindingKind];
   if (family === 'state' && !w.stateKey) return bad(`state kind ${w.kind} needs a state_key`);
   if ((w.stateKey ?? '').length > 1024) return bad('state_key longer than 1024 characters');
-  const names = Object.keys(w.fields ?? {});
+  const wf = w.fields ?? {};
+  const names = Object.keys(wf);
   if (names.length > LIMITS.maxFieldsPerFinding) return bad(`more than ${LIMITS.maxFieldsPerFinding} fields`);
+  // The internal fields are built in the same pass (what proto/convert.ts fromWire does, without a second one).
+  const fields: Fields = {};
+  let noValue: string | undefined;
   for (const n of names) {
     if (!goodName(n)) return bad(`field name ${JSON.stringify(n.slice(0, 60))} is not an ECS-style dotted name`);
-    const v = w.fields[n]!;
+    const v = wf[n]!;
     if (typeof v.s === 'string' && v.s.length > LIMITS.maxStringLength) return bad(`field ${n} longer than ${LIMITS.maxStringLength} characters`);
     if (v.list && (v.list.values.length > LIMITS.maxListLength || v.list.values.some((x) => x.length > LIMITS.maxStringLength))) {
       return bad(`field ${n} list too long`);
     }
     if (v.v === 'd' && !Number.isFinite(v.d)) return bad(`field ${n} is not a finite number`);
+    switch (v.v) {
+      case 's': fields[n] = v.s ?? ''; break;
+      case 'i': fields[n] = Number(v.i ?? 0); break;
+      case 'd': fields[n] = Number(v.d ?? 0); break;
+      case 'b': fields[n] = Boolean(v.b); break;
+      case 'list': fields[n] = v.list?.values ?? []; break;
+      default: noValue ??= n;
+    }
   }
   const t = Number(w.observedAtMs);
   if (!Number.isFinite(t) || t < EARLIEST || t > Date.now() + LATEST_AHEAD_MS) return bad('observed_at is not a plausible time');
-  const f = fromWire(w);
-  if (typeof f === 'string') return bad(f);
-  return { ok: true, finding: f };
+  if (noValue !== undefined) return bad(`field ${JSON.stringify(noValue)} has no value`);
+  return {
+    ok: true,
+    finding: {
+      id: w.id, seq, observedAt: new Date(t).toISOString(), check: w.check, kind: w.kind as FindingKind, stateKey: w.stateKey,
+      snapshotId: w.snapshotId, snapshotTotal: Number(w.snapshotTotal), fields,
+    },
+  };
 }
