@@ -1,8 +1,10 @@
 /**
  * Collector ingest over the real path: N simulated agents, each enrolled with its own certificate,
  * stream findings over gRPC with mutual TLS into a collector with the embedded SQLite store and the
- * shipped rules. Reference in the same run: the same findings committed straight into a fresh SQLite
- * store in batches of 500 (no network, no rules). Plus rule evaluation alone over the benign corpus.
+ * shipped rules. Reference in the same run: the same findings committed through Store.commit into a fresh
+ * SQLite store in batches of 500, one after another (no network, no rules). Plus rule evaluation alone over
+ * the benign corpus. BENCH_CPU_PROFILE=<file> writes a CPU profile of the collector's event loop while
+ * the agents stream (open it in Chrome DevTools or summarise it by self time).
  *
  * The agents run in a child process (they still share the machine's 2 cores with the collector, so the
  * figure is a lower bound for a collector on a machine of its own).
