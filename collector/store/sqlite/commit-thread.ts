@@ -73,9 +73,15 @@ export function startCommitThread(file: string, synchronous: Synchronous): Commi
       if (fatal) return Promise.reject(fatal);
       const id = nextId++;
       return new Promise<CommitResult>((resolve, reject) => {
+        try {
+          worker.postMessage({ type: 'commit', id, commit: c } satisfies ToWorker);
+        } catch (e) {
+          // Something in the commit cannot cross to the thread (a function, a class instance): a caller's bug.
+          reject(new StoreError(StoreCodes.INVALID_INPUT, `the commit cannot be handed to the commit thread: ${(e as Error).message}`, { cause: e }));
+          return;
+        }
         pending.set(id, { resolve, reject });
         if (pending.size === 1) worker.ref();
-        worker.postMessage({ type: 'commit', id, commit: c } satisfies ToWorker);
       });
     },
     async close() {

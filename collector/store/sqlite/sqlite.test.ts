@@ -143,6 +143,19 @@ describe('sqlite store', () => {
     }
   });
 
+  it('refuses a commit that cannot cross to the commit thread, and keeps working', async () => {
+    const s = await openStore();
+    const a = agent('a1');
+    await s.upsertAgent(a);
+    const at = '2025-01-02T00:00:00Z';
+    // Hand-made bad input (a function where a field value goes): what a buggy caller could pass.
+    const odd = finding(a, 'odd', { fields: { 'x.y': (() => 1) as unknown as string } });
+    await expect(s.commit({ agentId: a.id, findings: [odd], closedSnapshots: [], alerts: [], upToSeq: 1, lastSeen: at }))
+      .rejects.toMatchObject({ code: StoreCodes.INVALID_INPUT });
+    await s.commit({ agentId: a.id, findings: [finding(a, 'fine')], closedSnapshots: [], alerts: [], upToSeq: 2, lastSeen: at });
+    expect([...(await s.knownFindingIds(['odd', 'fine']))]).toEqual(['fine']);
+  });
+
   it('close lets the commits already handed over finish', async () => {
     const dir = freshDir();
     const s = new SqliteStore({ dataDir: dir });
