@@ -98,6 +98,12 @@ describe('decodeBatchMessage', () => {
     for (let n = 0; n < good.length; n++) expect(decodeBatchMessage(good.subarray(0, n)), `cut at ${n}`).toBeUndefined();
     // A batch followed by a hello: reflection's oneof rules apply, not ours.
     expect(decodeBatchMessage(Buffer.concat([good, hello]))).toBeUndefined();
+    // Two members of one FieldValue oneof (hand-made edge case: s = "x" and i = 1 in one value of field a.b).
+    const fv = Buffer.from([0x0a, 0x01, 0x78, 0x10, 0x02]);
+    const entry = Buffer.concat([Buffer.from([0x0a, 0x03]), Buffer.from('a.b'), Buffer.from([0x12, fv.length]), fv]);
+    const twoMembers = encodeBatchMessage(1, 1, [Buffer.concat([encodeFinding(fim(1)), Buffer.from([0x4a, entry.length]), entry])]);
+    expect(() => decode(T.AgentMessage, twoMembers)).not.toThrow();
+    expect(decodeBatchMessage(twoMembers)).toBeUndefined();
     // Invalid UTF-8 in a string: reflection refuses it, so must we (hand-made edge case: 0xff in the id).
     const bad = Buffer.from(good);
     const at = bad.indexOf(Buffer.from('4f1c0a52'));
