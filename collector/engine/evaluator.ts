@@ -42,6 +42,7 @@ export function createEvaluator(rules: readonly CompiledRule[], previous?: Evalu
     evaluate(r, opts = {}) {
       const { fields, matched } = matchingRules(rules, r, opts);
       const out: AlertUpsert[] = [];
+      if (matched.length === 0) return out;
       const fed = new Set<CorrelationWindow>();
       for (const rule of matched) {
         if (rule.alerts !== false) out.push(alertFor(rule, r, fields));

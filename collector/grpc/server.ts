@@ -12,6 +12,7 @@ import type { WireFinding } from '../../proto/convert.js';
 import { CollectorCodes, CollectorError } from '../errors.js';
 import type { Pipeline } from '../pipeline/ingest.js';
 import type { Store } from '../store/types.js';
+import { decodeBatchMessage } from './batch-decode.js';
 import { agentIdFromCert, type Pki } from './pki.js';
 import { toServiceError } from './status.js';
 import { isCanhGacError } from '../../common/errors.js';
@@ -23,6 +24,18 @@ export interface ServiceDeps {
   log: Logger;
   policy: () => Record<string, unknown>;
 }
+
+/**
+ * AgentStream with batches decoded by batch-decode.ts (the hot path); every other message, and any batch
+ * it does not take, goes through the reflection decoder as before (which refuses malformed input).
+ */
+const connect = agentStreamService.Connect!;
+const agentStreamServiceFast: grpc.ServiceDefinition = {
+  Connect: {
+    ...connect,
+    requestDeserialize: (buf: Buffer) => (buf.length <= LIMITS.maxMessageBytes ? decodeBatchMessage(buf) : undefined) ?? connect.requestDeserialize(buf),
+  },
+};
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
@@ -65,7 +78,7 @@ export function registerServices(server: grpc.Server, deps: ServiceDeps): void {
     },
   });
 
-  server.addService(agentStreamService, {
+  server.addService(agentStreamServiceFast, {
     Connect: (call: grpc.ServerDuplexStream<Record<string, unknown>, Record<string, unknown>>) => {
       void handleStream(call, deps).catch((e) => {
         log.error('agent stream failed', { error: (e as Error).message });

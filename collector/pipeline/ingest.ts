@@ -41,7 +41,8 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
     const alerts: AlertUpsert[] = [];
     for (const r of records) {
       try {
-        alerts.push(...deps.evaluate(r));
+        const found = deps.evaluate(r);
+        for (const a of found) alerts.push(a);
       } catch (e) {
         log.error('rule evaluation failed', { 'finding.id': r.id, error: (e as Error).message });
       }
@@ -79,9 +80,10 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
         if (f.snapshotId && f.snapshotTotal > 0) closers.set(f.id, { kind: f.kind, snapshotId: f.snapshotId });
       }
       const known = await store.knownFindingIds(records.map((r) => r.id));
-      const fresh = records.filter((r) => !known.has(r.id));
+      const fresh = known.size ? records.filter((r) => !known.has(r.id)) : records;
       // Only a snapshot's closing item that is new closes it: a replay must not close an old snapshot again.
-      const closed = fresh.flatMap((r) => { const c = closers.get(r.id); return c ? [c] : []; });
+      const closed: { kind: FindingRecord['kind']; snapshotId: string }[] = [];
+      if (closers.size) for (const r of fresh) { const c = closers.get(r.id); if (c) closed.push(c); }
       await changes.observe(fresh);
       const alerts = evaluateAll(fresh);
       const result = await store.commit({

@@ -1,15 +1,18 @@
 /**
  * Collector ingest over the real path: N simulated agents, each enrolled with its own certificate,
  * stream findings over gRPC with mutual TLS into a collector with the embedded SQLite store and the
- * shipped rules. Reference in the same run: the same findings committed straight into a fresh SQLite
- * store in batches of 500 (no network, no rules). Plus rule evaluation alone over the benign corpus.
+ * shipped rules. Reference in the same run: the same findings committed through Store.commit into a fresh
+ * SQLite store in batches of 500, one after another (no network, no rules). Plus rule evaluation alone over
+ * the benign corpus. BENCH_CPU_PROFILE=<file> writes a CPU profile of the collector's event loop while
+ * the agents stream (open it in Chrome DevTools or summarise it by self time).
  *
  * The agents run in a child process (they still share the machine's 2 cores with the collector, so the
  * figure is a lower bound for a collector on a machine of its own).
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +30,25 @@ import { recordFromFlat } from '../../collector/engine/index.js';
 
 type Queued = Omit<Finding, 'seq'>;
 
+/** BENCH_CPU_PROFILE=file.cpuprofile: the collector's main thread profiled over the streaming phase only. */
+async function startProfile(): Promise<{ stopInto(file: string): Promise<void> }> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string, params?: object): Promise<unknown> => new Promise((res, rej) => {
+    session.post(method, params ?? {}, (e, r) => (e ? rej(e) : res(r)));
+  });
+  await post('Profiler.enable');
+  await post('Profiler.setSamplingInterval', { interval: 200 });
+  await post('Profiler.start');
+  return {
+    async stopInto(file) {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      writeFileSync(file, JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
 function fimFinding(agent: number, i: number): Queued {
   const dir = i % 3 === 0 ? '/tmp/build' : '/var/lib/app/cache';
   return {
@@ -40,7 +62,13 @@ function fimFinding(agent: number, i: number): Queued {
   };
 }
 
-export interface IngestBenchResult { agents: number; findings: number; grpcPerSec: number; collectorPerCpuSec: number; directPerSec: number; rulesPerSec: number; rules: number }
+export interface IngestBenchResult {
+  agents: number; findings: number; grpcPerSec: number; collectorPerCpuSec: number; directPerSec: number; rulesPerSec: number; rules: number;
+  /** Seconds: the streaming phase's wall time, and the CPU time the collector and the agents' process spent in it. */
+  wallSec: number; collectorCpuSec: number; agentsCpuSec: number;
+  /** 1-minute load average when streaming began (other work on the machine shows here). */
+  load: number;
+}
 
 export async function benchIngest(agents = 100, perAgent = 1000): Promise<IngestBenchResult> {
   const root = mkdtempSync(join(tmpdir(), 'canhgac-bench-ingest-'));
@@ -83,11 +111,15 @@ export async function benchIngest(agents = 100, perAgent = 1000): Promise<Ingest
       child.send(msg);
     });
     await ask({ op: 'prepare', addr, fingerprint: collector.pki.caFingerprint, tokens, perAgent, root });
+    const profile = process.env.BENCH_CPU_PROFILE ? await startProfile() : undefined;
     const cpu0 = process.cpuUsage();
-    const { ms } = await ask<{ ms: number }>({ op: 'go' });
+    const load = loadavg()[0] ?? 0;
+    const { ms, agentsCpuMs } = await ask<{ ms: number; agentsCpuMs: number }>({ op: 'go' });
     const cpu = process.cpuUsage(cpu0);
+    if (profile) await profile.stopInto(process.env.BENCH_CPU_PROFILE!);
     // The collector's CPU time for the whole ingest: what it can do per core when agents are elsewhere.
-    const collectorPerCpuSec = total / ((cpu.user + cpu.system) / 1e6);
+    const collectorCpuSec = (cpu.user + cpu.system) / 1e6;
+    const collectorPerCpuSec = total / collectorCpuSec;
     child.disconnect();
     const grpcPerSec = total / (ms / 1000);
     const stored = (await store.countFindings('kind')).fim ?? 0;
@@ -101,7 +133,10 @@ export async function benchIngest(agents = 100, perAgent = 1000): Promise<Ingest
     t0 = performance.now();
     for (let l = 0; l < loops; l++) for (const r of records) rules.evaluate(r);
     const rulesPerSec = (loops * records.length) / ((performance.now() - t0) / 1000);
-    return { agents, findings: total, grpcPerSec, collectorPerCpuSec, directPerSec, rulesPerSec, rules: rules.summary().rules };
+    return {
+      agents, findings: total, grpcPerSec, collectorPerCpuSec, directPerSec, rulesPerSec, rules: rules.summary().rules,
+      wallSec: ms / 1000, collectorCpuSec, agentsCpuSec: agentsCpuMs / 1000, load,
+    };
   } finally {
     rmSync(root, { recursive: true, force: true });
   }
@@ -126,15 +161,17 @@ async function agentsProcess(): Promise<void> {
           process.send!({ ok: true });
         } else if (m.op === 'go') {
           const t0 = performance.now();
+          const cpu0 = process.cpuUsage();
           const streams = clients.map((c) => startStream({
             identity: c.identity, outbox: c.outbox, log, batchMaxFindings: 500, batchMaxBytes: 1 << 20, window: 4,
             backoff: { initialMs: 200, maxMs: 2000 }, heartbeatMs: 30_000,
           }));
           await Promise.all(streams.map((s) => s.drained(600_000)));
           const ms = performance.now() - t0;
+          const cpu = process.cpuUsage(cpu0);
           for (const s of streams) await s.stop();
           for (const c of clients) c.outbox.close();
-          process.send!({ ms });
+          process.send!({ ms, agentsCpuMs: (cpu.user + cpu.system) / 1000 });
         }
       } catch (e) {
         process.send!({ error: (e as Error).message });

@@ -1,6 +1,10 @@
 /**
  * The ingest transaction (Store.commit): findings, current state, closed snapshots, alert folding and the
  * agent's lastSeq — all in one SQLite transaction, so an ack never covers half a batch.
+ *
+ * Group commit: the commits waiting at the same time go into one IMMEDIATE transaction, each in a
+ * savepoint of its own. One that fails is rolled back alone (its caller gets the error); the others are
+ * durable when the one transaction commits (one WAL fsync for the group instead of one per batch).
  */
 import { randomUUID } from 'node:crypto';
 import type Database from 'better-sqlite3';
@@ -14,7 +18,10 @@ export const MAX_ALERT_FINDINGS = 100;
 
 const closedList = CLOSED_STATUSES.map((s) => `'${s}'`).join(', ');
 
-export function prepareCommit(db: Database.Database): (c: IngestCommit) => CommitResult {
+/** What each commit of a group came to: its result, or what it threw (it was rolled back alone). */
+export type GroupOutcome = { ok: true; result: CommitResult } | { ok: false; error: unknown };
+
+export function prepareCommit(db: Database.Database): (group: IngestCommit[]) => GroupOutcome[] {
   const agentExists = db.prepare('SELECT 1 FROM agents WHERE id = ?').pluck();
   const insertFinding = db.prepare(`
     INSERT INTO findings (id, agent_id, host_name, seq, observed_at, received_at, check_name, kind, family, state_key, snapshot_id, fields)
@@ -80,6 +87,9 @@ export function prepareCommit(db: Database.Database): (c: IngestCommit) => Commi
     if (agentExists.get(c.agentId) === undefined) {
       throw new StoreError(StoreCodes.NOT_FOUND, `agent ${c.agentId} is not registered; nothing was stored`);
     }
+    // The batch's findings share one receivedAt: canonicalised once.
+    let receivedIn: string | undefined;
+    let receivedAt = '';
     for (const f of c.findings) {
       if (f.agentId !== c.agentId) {
         throw new StoreError(StoreCodes.INVALID_INPUT, `finding ${f.id} belongs to agent ${f.agentId}, not ${c.agentId}`);
@@ -87,9 +97,13 @@ export function prepareCommit(db: Database.Database): (c: IngestCommit) => Commi
       if (KIND_FAMILY[f.kind] === undefined || f.family !== KIND_FAMILY[f.kind]) {
         throw new StoreError(StoreCodes.INVALID_INPUT, `finding ${f.id}: kind ${String(f.kind)} with family ${String(f.family)}`);
       }
+      if (f.receivedAt !== receivedIn) {
+        receivedAt = isoTime(f.receivedAt, `finding ${f.id}: receivedAt`);
+        receivedIn = f.receivedAt;
+      }
       const row = {
         id: f.id, agentId: f.agentId, hostName: f.hostName, seq: f.seq, observedAt: isoTime(f.observedAt, `finding ${f.id}: observedAt`),
-        receivedAt: isoTime(f.receivedAt, `finding ${f.id}: receivedAt`), check: f.check, kind: f.kind, family: f.family,
+        receivedAt, check: f.check, kind: f.kind, family: f.family,
         stateKey: f.stateKey, snapshotId: f.snapshotId ?? '', fields: JSON.stringify(f.fields), now,
       };
       // A finding already stored was already applied to the state: replaying it changes nothing.
@@ -115,6 +129,16 @@ export function prepareCommit(db: Database.Database): (c: IngestCommit) => Commi
     return { removed, alertsCreated, alertsFolded };
   };
 
-  const tx = db.transaction(run);
-  return (c) => tx.immediate(c);
+  // Called inside the group's transaction, better-sqlite3 runs each in a SAVEPOINT.
+  const one = db.transaction(run);
+  const group = db.transaction((cs: IngestCommit[]): GroupOutcome[] => cs.map((c) => {
+    try {
+      return { ok: true, result: one(c) };
+    } catch (error) {
+      // Some errors (disk full, I/O) end the whole transaction: then nothing of the group is kept.
+      if (!db.inTransaction) throw error;
+      return { ok: false, error };
+    }
+  }));
+  return (cs) => group.immediate(cs);
 }

@@ -7,6 +7,8 @@ import { KIND_FAMILY, type FindingRecord } from '../../../common/finding.js';
 import { storeContract } from '../contract.js';
 import { StoreCodes } from '../errors.js';
 import type { AgentRecord, AlertUpsert, Severity } from '../types.js';
+import { prepareCommit } from './commit.js';
+import { openDatabase } from './open.js';
 import { SCHEMA_VERSION } from './schema.js';
 import { DB_FILE, SqliteStore } from './store.js';
 
@@ -93,6 +95,78 @@ describe('sqlite store', () => {
     expect((await s.listFindings({ kind: 'package' })).total).toBe(0);
     expect((await s.listAlerts({})).total).toBe(0);
     expect(await s.getAgent(a.id)).toMatchObject({ lastSeq: 0, lastSeen: a.lastSeen });
+  });
+
+  it('a group commit rolls back only the commit that failed, in its savepoint', async () => {
+    const s = await openStore();
+    const a = agent('a1');
+    await s.upsertAgent(a);
+    // The commit transaction driven directly, so the four are certainly one group.
+    const db = openDatabase(s.file, 'FULL');
+    try {
+      const group = prepareCommit(db);
+      const at = '2025-01-02T00:00:00Z';
+      const outcomes = group([
+        { agentId: a.id, findings: [finding(a, 'g1')], closedSnapshots: [], alerts: [], upToSeq: 1, lastSeen: at },
+        { agentId: 'ghost', findings: [], closedSnapshots: [], alerts: [], upToSeq: 1, lastSeen: at },
+        { agentId: a.id, findings: [finding(a, 'g2')], closedSnapshots: [], alerts: [alert(a, { severity: 'catastrophic' as Severity })], upToSeq: 2, lastSeen: at },
+        { agentId: a.id, findings: [finding(a, 'g3')], closedSnapshots: [], alerts: [alert(a)], upToSeq: 3, lastSeen: at },
+      ]);
+      expect(outcomes.map((o) => (o.ok ? 'ok' : (o.error as { code?: string }).code ?? 'error'))).toEqual(['ok', StoreCodes.NOT_FOUND, 'SQLITE_CONSTRAINT_CHECK', 'ok']);
+      expect(db.inTransaction).toBe(false);
+    } finally {
+      db.close();
+    }
+    expect([...(await s.knownFindingIds(['g1', 'g2', 'g3']))].sort()).toEqual(['g1', 'g3']);
+    expect((await s.listAlerts({})).total).toBe(1);
+    expect(await s.getAgent(a.id)).toMatchObject({ lastSeq: 3 });
+  });
+
+  it('commits sent together: each resolves or fails on its own, and what resolved is in the file', async () => {
+    const s = await openStore();
+    const a = agent('a1');
+    await s.upsertAgent(a);
+    const at = '2025-01-02T00:00:00Z';
+    const results = await Promise.allSettled([
+      ...Array.from({ length: 8 }, (_, i) => s.commit({ agentId: a.id, findings: [finding(a, `c${i}`)], closedSnapshots: [], alerts: [], upToSeq: i + 1, lastSeen: at })),
+      s.commit({ agentId: 'ghost', findings: [], closedSnapshots: [], alerts: [], upToSeq: 1, lastSeen: at }),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([...Array(8).fill('fulfilled'), 'rejected']);
+    expect((results[8] as PromiseRejectedResult).reason).toMatchObject({ code: StoreCodes.NOT_FOUND });
+    // Another connection sees every resolved commit at once.
+    const raw = new Database(s.file, { readonly: true });
+    try {
+      expect(raw.prepare("SELECT count(*) FROM findings WHERE id LIKE 'c%'").pluck().get()).toBe(8);
+      expect(raw.prepare('SELECT last_seq FROM agents WHERE id = ?').pluck().get(a.id)).toBe(8);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it('refuses a commit that cannot cross to the commit thread, and keeps working', async () => {
+    const s = await openStore();
+    const a = agent('a1');
+    await s.upsertAgent(a);
+    const at = '2025-01-02T00:00:00Z';
+    // Hand-made bad input (a function where a field value goes): what a buggy caller could pass.
+    const odd = finding(a, 'odd', { fields: { 'x.y': (() => 1) as unknown as string } });
+    await expect(s.commit({ agentId: a.id, findings: [odd], closedSnapshots: [], alerts: [], upToSeq: 1, lastSeen: at }))
+      .rejects.toMatchObject({ code: StoreCodes.INVALID_INPUT });
+    await s.commit({ agentId: a.id, findings: [finding(a, 'fine')], closedSnapshots: [], alerts: [], upToSeq: 2, lastSeen: at });
+    expect([...(await s.knownFindingIds(['odd', 'fine']))]).toEqual(['fine']);
+  });
+
+  it('close lets the commits already handed over finish', async () => {
+    const dir = freshDir();
+    const s = new SqliteStore({ dataDir: dir });
+    await s.init();
+    const a = agent('a1');
+    await s.upsertAgent(a);
+    const pending = s.commit({ agentId: a.id, findings: [finding(a, 'late')], closedSnapshots: [], alerts: [], upToSeq: 1, lastSeen: '2025-01-02T00:00:00Z' });
+    await s.close();
+    await expect(pending).resolves.toMatchObject({ alertsCreated: 0 });
+    const again = await openStore(dir);
+    expect((await again.knownFindingIds(['late'])).size).toBe(1);
   });
 
   it('compares times as instants whatever their offset, and stores them as UTC', async () => {

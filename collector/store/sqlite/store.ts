@@ -3,6 +3,9 @@
  * synchronous=FULL so a resolved commit survives a power cut (the collector acks right after it).
  * better-sqlite3 is synchronous: each method runs to completion before another starts, and every write
  * that must be atomic is one IMMEDIATE transaction, which also holds against a second process.
+ * `commit` (the ingest path) is the exception: it runs on a worker thread with a connection of its own
+ * (commit-thread.ts), so the event loop keeps decoding and evaluating while SQLite writes and fsyncs;
+ * it resolves after the transaction committed, and what it wrote is then visible to every other method.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -14,7 +17,7 @@ import {
   type AgentRecord, type Alert, type AlertQuery, type AuditEntry, type CommitResult, type FindingQuery, type IngestCommit,
   type Page, type RetentionPolicy, type StatusChange, type Store, type TokenRecord,
 } from '../types.js';
-import { prepareCommit } from './commit.js';
+import { startCommitThread, type CommitThread } from './commit-thread.js';
 import { openDatabase, toStoreError, type Synchronous } from './open.js';
 import { ALERT_GROUP, alertFilter, alertOrder, findingFilter, findingOrder, page } from './query.js';
 import {
@@ -46,7 +49,6 @@ type Statements = ReturnType<typeof prepare>;
 function prepare(db: Database.Database) {
   const eventKinds = EVENT_KINDS.map((k) => `'${k}'`).join(', ');
   return {
-    commit: prepareCommit(db),
     knownIds: db.prepare('SELECT id FROM findings WHERE id IN (SELECT value FROM json_each(?))').pluck(),
     countState: (by: 'kind' | 'agent_id', agent: boolean) => db.prepare(`
       SELECT ${by} AS k, count(*) AS n FROM state ${agent ? 'WHERE agent_id = ?' : ''} GROUP BY ${by}
@@ -95,6 +97,8 @@ export class SqliteStore implements Store {
   readonly #synchronous: Synchronous;
   #db: Database.Database | undefined;
   #st: Statements | undefined;
+  /** Commits run on a worker thread with a connection of its own (commit-thread.ts), started on the first. */
+  #committer: CommitThread | undefined;
 
   constructor(opts: SqliteStoreOptions) {
     this.file = join(opts.dataDir, DB_FILE);
@@ -115,8 +119,12 @@ export class SqliteStore implements Store {
 
   async close(): Promise<void> {
     const db = this.#db;
+    const committer = this.#committer;
     this.#db = undefined;
     this.#st = undefined;
+    this.#committer = undefined;
+    // Commits already handed over finish (and resolve) first.
+    await committer?.close();
     db?.close();
   }
 
@@ -159,7 +167,11 @@ export class SqliteStore implements Store {
   }
 
   async commit(c: IngestCommit): Promise<CommitResult> {
-    return this.#run((_db, st) => st.commit(c));
+    const committer = this.#run(() => {
+      if (!this.#committer?.alive) this.#committer = startCommitThread(this.file, this.#synchronous);
+      return this.#committer;
+    });
+    return committer.commit(c);
   }
 
   // ── findings and state ──────────────────────────────────────────────────────────────────
