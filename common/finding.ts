@@ -57,6 +57,10 @@ export const LIMITS = {
   maxIdLength: 128,
 } as const;
 
+function setOwn(o: Record<string, unknown>, k: string, v: unknown): void {
+  Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+}
+
 /** `{"a.b": 1}` → `{"a":{"b":1}}`. A key that is both a leaf and a parent keeps the leaf under `value`. */
 export function nest(flat: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
@@ -65,13 +69,15 @@ export function nest(flat: Record<string, unknown>): Record<string, unknown> {
     let node: Record<string, unknown> = out;
     for (let i = 0; i < parts.length - 1; i++) {
       const p = parts[i]!;
-      const next = node[p];
+      // Own properties only, set by definition: a segment such as `__proto__` becomes a plain key, never
+      // the object's prototype (the collector refuses such names; this keeps nest safe on its own).
+      const next = Object.hasOwn(node, p) ? node[p] : undefined;
       if (next === undefined || next === null || typeof next !== 'object' || Array.isArray(next)) {
-        node[p] = next === undefined ? {} : { value: next };
+        setOwn(node, p, next === undefined ? {} : { value: next });
       }
       node = node[p] as Record<string, unknown>;
     }
-    node[parts[parts.length - 1]!] = flat[key];
+    setOwn(node, parts[parts.length - 1]!, flat[key]);
   }
   return out;
 }

@@ -40,6 +40,20 @@ describe('validateFinding', () => {
     expect(validateFinding(toWire(base)).ok).toBe(true);
     const w = toWire(base);
     const v = validateFinding({ ...w, fields: { ...w.fields, 'bad name!': { s: 'x', v: 's' } } });
-    expect(v).toMatchObject({ ok: false, reason: 'field name "bad name!" is not an ECS-style dotted name' });
+    expect(v).toMatchObject({ ok: false, reason: expect.stringContaining('field name "bad name!" is not an ECS-style dotted name') });
+  });
+
+  it('refuses names with a __proto__, constructor or prototype segment (they would reach Object.prototype when nested)', () => {
+    const w = toWire(base);
+    for (const n of ['a.__proto__.polluted', '__proto__', 'x.constructor', 'prototype.y', 'a.constructor.prototype.z']) {
+      // Built with defineProperty: a literal `__proto__` key would set the prototype instead of a field.
+      const fields = { ...w.fields };
+      Object.defineProperty(fields, n, { value: { s: 'x', v: 's' }, enumerable: true });
+      expect(validateFinding({ ...w, fields }), n).toMatchObject({ ok: false, reason: expect.stringContaining('no segment __proto__') });
+    }
+    // Names that only contain the words are fine.
+    const fields = { ...w.fields, 'process.constructor_name': { s: 'x', v: 's' }, 'a.prototypes': { s: 'y', v: 's' } };
+    expect(validateFinding({ ...w, fields }).ok).toBe(true);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });

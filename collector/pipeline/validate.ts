@@ -16,9 +16,15 @@ const MAX_GOOD_NAMES = 10_000;
 const EARLIEST = Date.UTC(2000, 0, 1);
 const LATEST_AHEAD_MS = 24 * 3600_000;
 
+/**
+ * Segments that name a JavaScript object's machinery: a field `a.__proto__.x` nested into a document
+ * (common/finding.ts nest) would otherwise write to Object.prototype of the whole collector.
+ */
+const RESERVED_SEGMENT = /(^|\.)(__proto__|constructor|prototype)(\.|$)/;
+
 const goodName = (n: string): boolean => {
   if (GOOD_NAMES.has(n)) return true;
-  if (!FIELD_RE.test(n)) return false;
+  if (!FIELD_RE.test(n) || RESERVED_SEGMENT.test(n)) return false;
   if (GOOD_NAMES.size < MAX_GOOD_NAMES) GOOD_NAMES.add(n);
   return true;
 };
@@ -44,7 +50,7 @@ export function validateFinding(w: WireFinding): Validated {
   const fields: Fields = {};
   let noValue: string | undefined;
   for (const n of names) {
-    if (!goodName(n)) return bad(`field name ${JSON.stringify(n.slice(0, 60))} is not an ECS-style dotted name`);
+    if (!goodName(n)) return bad(`field name ${JSON.stringify(n.slice(0, 60))} is not an ECS-style dotted name (letters, digits, _ . @ -; no segment __proto__, constructor or prototype)`);
     const v = wf[n]!;
     if (typeof v.s === 'string' && v.s.length > LIMITS.maxStringLength) return bad(`field ${n} longer than ${LIMITS.maxStringLength} characters`);
     if (v.list && (v.list.values.length > LIMITS.maxListLength || v.list.values.some((x) => x.length > LIMITS.maxStringLength))) {
