@@ -7,6 +7,7 @@ import { execFile } from 'node:child_process';
 import { access, constants } from 'node:fs/promises';
 import { AgentCodes, AgentError } from '../errors.js';
 import { LSOF_LISTEN_ARGS } from './darwin/lsof.js';
+import { APT_SIMULATE_ARGS } from './linux/apt-simulate.js';
 import { SOCKETFILTERFW_APPS_ARGS, SOCKETFILTERFW_PATH, SOCKETFILTERFW_STATE_ARGS } from './darwin/socketfilterfw.js';
 import { POWERSHELL_ARGV, POWERSHELL_PATH, POWERSHELL_SLOW_TIMEOUTS } from './windows/queries.js';
 
@@ -43,6 +44,12 @@ const WINDOWS_ENV: Readonly<Record<string, string>> = {
 export const COMMANDS = {
   /** Debian/Ubuntu package inventory. */
   'dpkg-query': { paths: ['/usr/bin/dpkg-query'], timeoutMs: 30_000, maxBytes: 64 * MiB },
+  /**
+   * Pending updates on Debian/Ubuntu: only the simulation (`--simulate` changes nothing and reads the
+   * cached package lists; it never downloads). apt-get can install and remove packages, so the one
+   * argument list is fixed here.
+   */
+  'apt-get': { paths: ['/usr/bin/apt-get'], timeoutMs: 120_000, maxBytes: 32 * MiB, argv: [APT_SIMULATE_ARGS] },
   /**
    * dpkg, read-only forms only: `dpkg -S <path>…` (which package owns a file; exit 1 when some are
    * owned by none) and `dpkg --verify <package>…` (files that differ from the package database), so

@@ -52,6 +52,10 @@ const COLUMNS: Record<string, [string, string][]> = {
   fim: [['TIME', '@timestamp'], ['HOST', 'host.name'], ['ACTION', 'event.action'], ['PATH', 'file.path'], ['MODE', 'file.mode'], ['SOURCE', 'fim.source']],
   vulnerability: [['HOST', 'host.name'], ['ID', 'vulnerability.id'], ['SEVERITY', 'vulnerability.severity'], ['KEV', 'vulnerability.kev'], ['PACKAGE', 'package.name'], ['INSTALLED', 'package.version'], ['FIXED', 'vulnerability.fixed_version'], ['FIRST SEEN', 'vulnerability.first_seen']],
   sca: [['HOST', 'host.name'], ['CHECK', 'sca.check.id'], ['RESULT', 'sca.check.result'], ['TITLE', 'sca.check.title']],
+  update: [['HOST', 'host.name'], ['PACKAGE', 'package.name'], ['INSTALLED', 'package.version'], ['CANDIDATE', 'update.version'], ['SECURITY', 'update.security'], ['SEVERITY', 'update.severity']],
+  firewall: [['HOST', 'host.name'], ['PRODUCT', 'firewall.product'], ['PROFILE', 'firewall.profile'], ['ENABLED', 'firewall.enabled'], ['DEFAULT IN', 'firewall.default_inbound'], ['RULES', 'firewall.rules.count']],
+  health: [['TIME', '@timestamp'], ['HOST', 'host.name'], ['CHECK', 'agent.health.check'], ['ACTION', 'event.action'], ['MESSAGE', 'agent.health.message'], ['ERROR', 'error.message']],
+  change: [['TIME', '@timestamp'], ['HOST', 'host.name'], ['ACTION', 'event.action'], ['ITEM', 'change.state_key']],
 };
 
 export function findingsTable(kind: string, records: FindingRecord[]): string {

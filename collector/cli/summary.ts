@@ -21,7 +21,7 @@ export async function printSummary(store: Store, caFingerprint: string, feedId?:
   out.push(table(['SEVERITY', 'MỨC ĐỘ', 'COUNT'], [...SEVERITIES].reverse().map((s) => [s, VI[s], bySev[s] ?? 0])));
   out.push('', top.length ? `Top alerts / cảnh báo hàng đầu (${top.length} of ${open.total}):` : 'No open alerts / không có cảnh báo.');
   if (top.length) out.push(alertsTable(top));
-  out.push('', 'More: canhgac alerts list | canhgac findings list --kind package|vulnerability|listener|fim|host  (--data-dir, --json)');
+  out.push('', 'More: canhgac alerts list | canhgac findings list --kind package|update|vulnerability|listener|sca|fim|host  (--data-dir, --json)');
   console.log(out.join('\n'));
 }
 

@@ -1,8 +1,10 @@
 /**
  * packages: the full list of installed packages (dpkg, rpm; macOS application bundles; Windows
- * programs and hotfixes) as one `package` snapshot; on Windows, when configured, the updates
- * offered and not installed as an `update` snapshot.
+ * programs and hotfixes) as one `package` snapshot; the updates offered and not installed as an
+ * `update` snapshot: on Debian/Ubuntu from apt's cached lists (by default), on Windows when configured.
  */
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Fields } from '../../../common/finding.js';
 import type { Check, CheckContext, CollectResult, Snapshot } from '../check.js';
 import { AgentCodes, AgentError } from '../../errors.js';
@@ -17,13 +19,27 @@ import { parseUpdateHistory, type UpdateHistoryParse } from '../../host/windows/
 import { parsePendingUpdates } from '../../host/windows/pending-updates.js';
 import { parseCheckConfig } from '../parse-config.js';
 import { packagesConfig, type PackagesConfig } from './config.js';
-import { appItems, dpkgFields, keepDpkg, rpmFields, toItems } from './package-items.js';
+import { aptUpdateItems, appItems, dpkgFields, keepDpkg, rpmFields, toItems } from './package-items.js';
+import { APT_SIMULATE_ARGS, parseAptSimulate } from '../../host/linux/apt-simulate.js';
 import { pendingUpdateItems, windowsItems } from './windows-items.js';
 
 export interface PackagesDeps {
   run: Runner<CommandId>;
   resolve: Resolver<CommandId>;
   platform: NodeJS.Platform;
+  /** apt's package lists (their newest modification time says how fresh pending updates are). */
+  aptListsDir: string;
+}
+
+/** When apt last wrote a Release file of its lists (`apt-get update`), ISO; undefined when none. */
+export async function newestListTime(dir: string): Promise<string | undefined> {
+  const names = await readdir(dir).catch(() => [] as string[]);
+  let newest = 0;
+  for (const n of names.filter((x) => x.endsWith('Release'))) {
+    const s = await stat(join(dir, n)).catch(() => undefined);
+    if (s && s.mtimeMs > newest) newest = s.mtimeMs;
+  }
+  return newest > 0 ? new Date(newest).toISOString() : undefined;
 }
 
 type Manager = 'dpkg' | 'rpm';
@@ -33,7 +49,23 @@ export function createPackagesCheck(deps: Partial<PackagesDeps> = {}): Check {
   const run = deps.run ?? runCommand;
   const resolve = deps.resolve ?? commandPath;
   const platform = deps.platform ?? process.platform;
+  const aptListsDir = deps.aptListsDir ?? '/var/lib/apt/lists';
   let config: PackagesConfig | undefined;
+
+  /** Pending apt upgrades, or undefined (no apt-get, or it failed: then no update snapshot is sent). */
+  async function aptUpdates(ctx: CheckContext): Promise<Snapshot | undefined> {
+    if (!(await resolve('apt-get'))) return undefined;
+    try {
+      const { stdout } = await run('apt-get', APT_SIMULATE_ARGS);
+      const parsed = parseAptSimulate(stdout);
+      if (parsed.malformed > 0) ctx.log.warn('unparsed apt-get simulation lines', { manager: 'dpkg', lines: parsed.malformed });
+      return { kind: 'update', items: aptUpdateItems(parsed.updates, await newestListTime(aptListsDir)) };
+    } catch (e) {
+      // E.g. a broken dpkg state apt refuses to plan over: the collector keeps the last update snapshot.
+      ctx.log.warn('apt-get simulation failed; no pending updates reported', { manager: 'dpkg', error: (e as Error).message });
+      return undefined;
+    }
+  }
 
   async function managers(cfg: PackagesConfig): Promise<Manager[]> {
     if (cfg.manager !== 'auto') return [cfg.manager];
@@ -109,7 +141,12 @@ export function createPackagesCheck(deps: Partial<PackagesDeps> = {}): Check {
       }
       // All databases or nothing: a partial snapshot would make the collector drop the other's packages.
       const lists = await Promise.all(use.map((m) => read(m, config!, ctx)));
-      return { snapshots: [{ kind: 'package', items: toItems(lists.flat()) }], events: [] };
+      const snapshots: Snapshot[] = [{ kind: 'package', items: toItems(lists.flat()) }];
+      if (use.includes('dpkg') && config.apt_pending_updates === 'cached') {
+        const updates = await aptUpdates(ctx);
+        if (updates) snapshots.push(updates);
+      }
+      return { snapshots, events: [] };
     },
   };
 }

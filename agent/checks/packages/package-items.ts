@@ -3,6 +3,7 @@ import type { Fields } from '../../../common/finding.js';
 import type { Observation } from '../check.js';
 import { DPKG_INSTALLED_STATES, DPKG_ON_DISK_STATES, type DpkgPackage } from '../../host/linux/dpkg.js';
 import type { RpmPackage } from '../../host/linux/rpm.js';
+import type { AptPendingUpdate } from '../../host/linux/apt-simulate.js';
 import type { MacApp } from '../../host/darwin/system-profiler.js';
 import type { PackagesConfig } from './config.js';
 
@@ -73,4 +74,22 @@ export function toItems(fieldsList: readonly Fields[]): Observation[] {
     }
   }
   return items;
+}
+
+/**
+ * Upgrades apt would make → `update` state items, state key `deb:<name>:<arch>` (one candidate per
+ * installed package and architecture). `listsUpdated` is when apt's newest package list was written.
+ */
+export function aptUpdateItems(updates: readonly AptPendingUpdate[], listsUpdated: string | undefined): Observation[] {
+  const byKey = new Map<string, Observation>();
+  for (const u of updates) {
+    const f: Fields = {
+      'package.name': u.name, 'package.version': u.installed, 'package.architecture': u.architecture, 'package.type': 'deb',
+      'update.version': u.candidate, 'update.origins': [...u.origins], 'update.security': u.security,
+    };
+    if (listsUpdated !== undefined) f['update.lists_updated'] = listsUpdated;
+    const stateKey = `deb:${u.name}:${u.architecture}`;
+    if (!byKey.has(stateKey)) byKey.set(stateKey, { kind: 'update', stateKey, fields: f });
+  }
+  return [...byKey.values()];
 }

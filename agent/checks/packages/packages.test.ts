@@ -109,7 +109,8 @@ describe('packages check', () => {
   it('validates its config', () => {
     expect(() => createPackagesCheck().init({ manager: 'apt' })).toThrow(expect.objectContaining({ code: 'AGENT_CHECK_CONFIG_INVALID', where: 'checks.packages.manager' }));
     expect(() => createPackagesCheck().init({ windows_pending_updates: true })).toThrow();
-    expect(packagesConfig.parse({})).toEqual({ manager: 'auto', dpkg_states: 'on_disk', windows_pending_updates: 'off' });
+    expect(() => createPackagesCheck().init({ apt_pending_updates: 'update' })).toThrow(expect.objectContaining({ where: 'checks.packages.apt_pending_updates' }));
+    expect(packagesConfig.parse({})).toEqual({ manager: 'auto', dpkg_states: 'on_disk', apt_pending_updates: 'cached', windows_pending_updates: 'off' });
   });
 
   it('reads rpm through the allowlisted runner with the documented query format', async () => {
@@ -165,7 +166,7 @@ describe('packages check', () => {
 
   it('on this machine: every package dpkg-query -W lists, with the same version (dpkg-query is the oracle)', async () => {
     const check = createPackagesCheck();
-    check.init({ manager: 'dpkg' });
+    check.init({ manager: 'dpkg', apt_pending_updates: 'off' });
     const r = await check.collect(ctx);
     expect(r.snapshots).toHaveLength(1);
     const items = r.snapshots[0]!.items;
