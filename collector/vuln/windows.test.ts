@@ -45,6 +45,10 @@ describe('the Windows host of a recorded inventory', () => {
     expect(windowsHostOf({ 'host.os.version': '10.0.17763.720', 'host.os.edition': 'Professional' })).toMatchObject({ class: 'client', product: 'Windows 10 Version 1809' });
     expect(windowsHostOf({ 'host.os.version': '10.0.26100.4061', 'host.os.name': 'Windows 11 Pro' })).toMatchObject({ class: 'client', product: 'Windows 11 Version 24H2' });
     expect(windowsHostOf({ 'host.os.version': '10.0.26100.100' })).toMatchObject({ class: undefined, product: undefined });
+    // EditionID ServerRdsh is Windows 10/11 Enterprise multi-session, a client product for Microsoft's update guide
+    expect(windowsHostOf({ 'host.os.version': '10.0.26100.4061', 'host.os.edition': 'ServerRdsh', 'host.os.name': 'Windows 10 Enterprise multi-session' }))
+      .toMatchObject({ class: 'client', product: 'Windows 11 Version 24H2' });
+    expect(windowsHostOf({ 'host.os.version': '10.0.17763.720', 'host.os.edition': 'ServerRdsh' })).toMatchObject({ class: 'client', product: 'Windows 10 Version 1809' });
     expect(windowsHostOf({ 'host.os.version': '10.0.19045.100' })).toMatchObject({ class: 'client', product: 'Windows 10 Version 22H2' });
     expect(windowsHostOf({ 'host.os.version': '10.0.20348' })).toEqual({ reason: 'host.os.version "10.0.20348" is not a Windows build 10.0.<build>.<UBR>' });
   });
@@ -73,17 +77,43 @@ describe('matching the recorded Server 2019 against the May 2025 fixed builds', 
     expect(matchWindows({ ...host, ubr: 7313, version: '10.0.17763.7313' }, new Set(), index.windows!, kev).matches).toHaveLength(3);
   });
 
-  it('fallback: the fixing KB among the installed hotfixes counts as fixed (HAND-WRITTEN hotfix entry added to the recorded list)', () => {
+  it('the fixing KB listed as installed while the UBR is still 720 (restart pending) does not make the host fixed; the explanation says so (HAND-WRITTEN hotfix entry added to the recorded list)', () => {
+    // Windows Update history reports a cumulative update "succeeded" before the restart that raises the
+    // UBR; until then the old build runs, vulnerable. Before the review this counted as fixed.
     const withKb = hotfixSet([...hotfixes2019, { fields: { 'package.name': 'KB5058392', 'package.type': 'hotfix' } }]);
     const r = matchWindows(host, withKb, index.windows!, kev);
-    expect(r.matches).toEqual([]);
-    expect(r.fixedByHotfix.map((x) => `${x.cve} ${x.kb}`)).toEqual(['CVE-2025-29966 KB5058392', 'CVE-2025-29968 KB5058392', 'CVE-2025-30400 KB5058392']);
+    expect(r.matches.map((m) => m.id)).toEqual(['CVE-2025-29966', 'CVE-2025-29968', 'CVE-2025-30400']);
+    expect(r.installedNotRunning.map((x) => `${x.cve} ${x.kb}`)).toEqual(['CVE-2025-29966 KB5058392', 'CVE-2025-29968 KB5058392', 'CVE-2025-30400 KB5058392']);
+    expect(r.matches[2]!.explanation).toBe('installed 10.0.17763.720 < fixed 10.0.17763.7314 (KB5058392) for Windows Server 2019; same servicing branch (build 17763), UBR 720 < 7314; KB5058392 is listed as installed but the host still runs UBR 720: the update takes effect after a restart (restart pending, or the update was rolled back)');
   });
 
-  it('the same build as Windows 10 1809 (a client) gets no Server fixes', () => {
+  it('KBs of other products (Windows 10 22H2, Windows 11 24H2 / Server 2025) and superseded ones (the recorded 2019 KBs) do not mark it fixed', () => {
+    const other = hotfixSet([...hotfixes2019, ...['KB5058379', 'KB5058411', 'KB5058384'].map((kb) => ({ fields: { 'package.name': kb, 'package.type': 'hotfix' } }))]);
+    const r = matchWindows(host, other, index.windows!, kev);
+    expect(r.matches).toHaveLength(3);
+    expect(r.installedNotRunning).toEqual([]);
+    expect(r.matches.every((m) => m.explanation.endsWith('KB5058392 is not among the installed hotfixes'))).toBe(true);
+  });
+
+  it('the same build as Windows 10 1809 (a client) gets no Server fixes, and says it could not be compared (not a silent "nothing missing")', () => {
     const client = windowsHostOf({ ...ws2019, 'host.os.edition': 'Enterprise' });
     if ('reason' in client) throw new Error(client.reason);
-    expect(matchWindows(client, new Set(), index.windows!, kev).matches).toEqual([]);
+    const r = matchWindows(client, new Set(), index.windows!, kev);
+    expect(r.matches).toEqual([]);
+    expect(r.reason).toBe('the feed has fixed-build data for build 17763 only for Windows Server products, none for Windows 10 Version 1809 (client)');
+  });
+
+  it('an architecture the branch has no rows for is "cannot compare", not "nothing missing" (HAND-WRITTEN rows: real KB5058411 / 26100.4061 of May 2025)', () => {
+    const own = buildWindowsIndex(parseWindowsBuilds({
+      schema: WINDOWS_BUILDS_SCHEMA, source: 'hand-written test rows',
+      fixes: [{ cve: 'CVE-2025-29966', product: 'Windows 11 Version 24H2 for x64-based Systems', fixed_build: '10.0.26100.4061', kb: 'KB5058411' }],
+    }, 'test'));
+    const arm = windowsHostOf({ 'host.os.version': '10.0.26100.3000', 'host.os.edition': 'Professional', 'host.architecture': 'arm64' });
+    if ('reason' in arm) throw new Error(arm.reason);
+    expect(matchWindows(arm, new Set(), own, kev)).toMatchObject({ matches: [], reason: 'the feed has fixed-build data for Windows 11 Version 24H2 (build 26100) only for x64, none for ARM64' });
+    const x64 = windowsHostOf({ 'host.os.version': '10.0.26100.3000', 'host.os.edition': 'Professional', 'host.architecture': 'x86_64' });
+    if ('reason' in x64) throw new Error(x64.reason);
+    expect(matchWindows(x64, new Set(), own, kev).matches.map((m) => m.id)).toEqual(['CVE-2025-29966']);
   });
 });
 
@@ -92,7 +122,7 @@ describe('the recorded Server 2022 (20348.2762)', () => {
     const host = windowsHostOf(ws2022);
     if ('reason' in host) throw new Error(host.reason);
     const r = matchWindows(host, new Set(), index.windows!, kev);
-    expect(r).toEqual({ matches: [], fixedByHotfix: [], reason: 'the feed has no fixed-build data for build 20348 (Windows Server 2022)' });
+    expect(r).toEqual({ matches: [], installedNotRunning: [], reason: 'the feed has no fixed-build data for build 20348 (Windows Server 2022)' });
   });
 
   it('against a 20348 fix it is affected, with the explanation (HAND-WRITTEN table row: placeholder CVE, real KB5046616 = 20348.2849 of November 2024)', () => {
