@@ -29,7 +29,15 @@ interface PreparedRange {
   events: PreparedEvent[];
   /** `limit` events other than "*"; empty when the range has none. */
   limits: string[];
+  /**
+   * rpm ranges: whether the range's versions are modular builds (`.module_el9…`, `.module+el9…`),
+   * undefined when it has no version to tell (introduced "0" alone) or is not rpm.
+   */
+  modular: boolean | undefined;
 }
+
+/** An rpm release built for a module stream (AlmaLinux `.module_el9.2.0+29+…`, RHEL/Rocky `.module+el9.2.0+…`). */
+const MODULAR_RPM = /\.module[_+]el\d/;
 
 interface IndexedEntry {
   record: OsvRecord;
@@ -105,7 +113,9 @@ function prepareRange(type: string, events: OsvRange['events'], eco: Ecosystem, 
     if (a.zero || b.zero) return a.zero === b.zero ? 0 : a.zero ? -1 : 1;
     return order.compare(a.version, b.version) || rank[a.kind] - rank[b.kind];
   });
-  return { order, events: prepared, limits };
+  const versions = [...prepared.filter((e) => !e.zero).map((e) => e.version), ...limits];
+  const modular = order.name !== 'rpm' || versions.length === 0 ? undefined : versions.some((v) => MODULAR_RPM.test(v));
+  return { order, events: prepared, limits, modular };
 }
 
 /** Builds the lookup structure for a feed. Records of ecosystems Canh Gác does not match are counted and skipped. */
@@ -347,6 +357,11 @@ export function matchPackages(pkgs: readonly InstalledPackage[], index: FeedInde
         let hit: RangeHit | undefined;
         for (const range of entry.ranges) {
           if (range.order !== eco.order && range.order.problem(g.version) !== undefined) continue;
+          // A module stream's erratum (nodejs:18, fixed 1:18.14.2-2.module_el9…) is about that stream's
+          // builds only: the non-modular nodejs 16 of the base AppStream is another package line, fixed
+          // by its own errata, and comparing it with 18.14.2 would call every such host affected. So a
+          // modular range applies only to modular builds and a non-modular range only to non-modular ones.
+          if (range.modular !== undefined && range.modular !== MODULAR_RPM.test(g.version)) continue;
           hit = evaluateRange(g.version, range);
           if (hit !== undefined) break;
         }
