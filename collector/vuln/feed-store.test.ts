@@ -181,6 +181,25 @@ describe('importBundle', () => {
     expect(existsSync(join(dir, 'feed', '.import.lock'))).toBe(false);
   });
 
+  it('two imports started together over a stale lock: one runs, the other is refused as busy (no unaudited rollback between them)', async () => {
+    // Before the review both took the stale lock over (a plain overwrite), both passed the rollback check
+    // against the same active feed, and whichever activated last won: the 3 May feed could replace the
+    // 4 May one without --allow-older or an audit entry.
+    const dir = dataDir();
+    await importBundle(laterBundle('2026-05-02T00:00:00Z'), dir, keys);
+    const newer = laterBundle('2026-05-04T00:00:00Z');
+    const older = laterBundle('2026-05-03T00:00:00Z');
+    writeFileSync(join(dir, 'feed', '.import.lock'), '999999999\n');
+    const results = await Promise.allSettled([importBundle(newer, dir, keys), importBundle(older, dir, keys)]);
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    const busy = results.filter((r) => r.status === 'rejected' && isCanhGacError(r.reason, 'COLLECTOR_FEED_BUSY'));
+    expect([ok.length, busy.length]).toEqual([1, 1]);
+    // the active feed is the one that ran, readable (before: `current` could name a pruned feed)
+    const status = await feedStatus(dir);
+    expect(status.active && status.id).toBe((ok[0] as PromiseFulfilledResult<{ status: { id: string } }>).value.status.id);
+    expect(existsSync(join(dir, 'feed', '.import.lock'))).toBe(false);
+  });
+
   it('a missing bundle file is a clear error', async () => {
     await expect(importBundle(join(root, 'nope.cgfeed'), dataDir(), keys)).rejects.toThrow(/cannot read the bundle file/);
   });
