@@ -128,6 +128,17 @@ describe('importBundle', () => {
       expect(next.status.rollback).toBeUndefined();
     });
 
+    it('the reference is the active feed\'s signed manifest alone: a damaged imported.json does not switch the check off', async () => {
+      // Before the review the check read manifest.json and imported.json together and, when either
+      // failed, had "no reference" — so the older test bundle was accepted without --allow-older.
+      const dir = dataDir();
+      const later = await importBundle(laterBundle(), dir, keys);
+      writeFileSync(join(dir, 'feed', later.status.id, 'imported.json'), '{ damaged');
+      const err = await importBundle(TEST_BUNDLE, dir, keys).catch((e: unknown) => e);
+      expect(isCanhGacError(err, 'COLLECTOR_FEED_ROLLBACK')).toBe(true);
+      expect(readFileSync(join(dir, 'feed', 'current'), 'utf8').trim()).toBe(later.status.id);
+    });
+
     it('a failing audit leaves the newer feed active', async () => {
       const dir = dataDir();
       const later = await importBundle(laterBundle(), dir, keys);

@@ -286,7 +286,8 @@ export async function importBundleBytes(bytes: Buffer, name: string, dataDir: st
 async function rollbackOf(dataDir: string, activeId: string, incoming: FeedManifest): Promise<Rollback | undefined> {
   let active: FeedManifest;
   try {
-    active = (await readManifest(join(feedRoot(dataDir), activeId))).manifest;
+    // manifest.json only (the signed part): imported.json is our own note and no reason to skip the check.
+    active = manifestSchema.parse(JSON.parse(await readFile(join(feedRoot(dataDir), activeId, 'manifest.json'), 'utf8')));
   } catch {
     return undefined;
   }
