@@ -182,4 +182,21 @@ describe('windows-builds.json validation', () => {
       .toThrow(/fixes\.0\.fixed_build: 10\.0\.<build>\.<UBR>/);
     expect(() => parseWindowsBuilds([], 'w.json')).toThrow(/COLLECTOR_WINDOWS_BUILDS_INVALID|not a Windows fixed-build table/);
   });
+
+  it('refuses rows the matcher would misread, naming the row: a product that is not Windows, a server product on a client-only build (HAND-WRITTEN rows)', () => {
+    const table = (row: object): unknown => ({ schema: WINDOWS_BUILDS_SCHEMA, source: 's', fixes: [table0, row] });
+    const table0 = { cve: 'CVE-2025-29966', product: 'Windows Server 2019', fixed_build: '10.0.17763.7314', kb: 'KB5058392' };
+    expect(() => parseWindowsBuilds(table({ ...table0, product: 'Microsoft Office LTSC 2021 for 64-bit editions' }), 'w.json'))
+      .toThrow('not a Windows fixed-build table: fixes.1 (CVE-2025-29966, "Microsoft Office LTSC 2021 for 64-bit editions"): the product is not Windows');
+    expect(() => parseWindowsBuilds(table({ ...table0, fixed_build: '10.0.19045.5854' }), 'w.json'))
+      .toThrow('fixes.1 (CVE-2025-29966, "Windows Server 2019"): build 19045 is Windows 10 Version 22H2, which has no Windows Server release');
+    expect(() => parseWindowsBuilds(table({ ...table0, product: 'Windows 11 Version 24H2 for x64-based Systems', fixed_build: '10.0.20348.3692' }), 'w.json'))
+      .toThrow(/build 20348 is Windows Server 2022, which has no Windows client release/);
+    // the error carries the file
+    let err: unknown;
+    try { parseWindowsBuilds(table({ ...table0, product: 'Office' }), 'bundle/windows-builds.json'); } catch (e) { err = e; }
+    expect(err).toMatchObject({ code: 'COLLECTOR_WINDOWS_BUILDS_INVALID', where: 'bundle/windows-builds.json' });
+    // the shipped table passes
+    expect(parseWindowsBuilds(JSON.parse(feed.files.get('windows-builds.json')!.toString('utf8')), 'windows-builds.json').fixes).toHaveLength(14);
+  });
 });

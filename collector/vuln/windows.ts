@@ -57,6 +57,23 @@ export function parseWindowsBuilds(value: unknown, where: string): WindowsBuilds
       where, hint: `expected {"schema":"${WINDOWS_BUILDS_SCHEMA}","source":…,"fixes":[{"cve","product","fixed_build","kb",…}]}; build it with scripts/feed/windows-builds`,
     });
   }
+  // Rows the matcher would misread: a product that is not Windows (its build is not an OS build), or a
+  // product of the class a known servicing branch does not have (a mapping error that would silently
+  // leave that branch without data).
+  r.data.fixes.forEach((fix, i) => {
+    const fail = (what: string): never => {
+      throw new VulnError(VulnCodes.WINDOWS_BUILDS_INVALID, `not a Windows fixed-build table: fixes.${i} (${fix.cve}, "${fix.product}"): ${what}`, {
+        where, hint: 'rebuild the table with scripts/feed/windows-builds from the MSRC documents; rows are matched by build number and client/server class',
+      });
+    };
+    if (!/^(?:Microsoft )?Windows\b/i.test(fix.product)) fail('the product is not Windows, and its fixed_build would be read as a Windows build');
+    const build = Number(FIXED_BUILD.exec(fix.fixed_build)![1]);
+    const branch = BRANCHES.get(build);
+    const cls = productFacts(fix.product).class;
+    if (branch !== undefined && branch[cls] === undefined) {
+      fail(`build ${build} is ${Object.values(branch).join(' / ')}, which has no Windows ${cls === 'server' ? 'Server' : 'client'} release`);
+    }
+  });
   return r.data;
 }
 
