@@ -50,7 +50,11 @@ describe('the Windows host of a recorded inventory', () => {
       .toMatchObject({ class: 'client', product: 'Windows 11 Version 24H2' });
     expect(windowsHostOf({ 'host.os.version': '10.0.17763.720', 'host.os.edition': 'ServerRdsh' })).toMatchObject({ class: 'client', product: 'Windows 10 Version 1809' });
     expect(windowsHostOf({ 'host.os.version': '10.0.19045.100' })).toMatchObject({ class: 'client', product: 'Windows 10 Version 22H2' });
-    expect(windowsHostOf({ 'host.os.version': '10.0.20348' })).toEqual({ reason: 'host.os.version "10.0.20348" is not a Windows build 10.0.<build>.<UBR>' });
+    // "cannot evaluate", with a reason that is true for the input (HAND-WRITTEN versions)
+    expect(windowsHostOf({ 'host.os.version': '10.0.20348' })).toEqual({ reason: 'host.os.version "10.0.20348" has no UBR (update build revision): the installed cumulative update is unknown, so the build cannot be compared with fixed builds' });
+    expect(windowsHostOf({ 'host.os.version': '6.3.9600.21620' })).toEqual({ reason: 'host.os.version "6.3.9600.21620" is Windows NT 6.3 (build 9600), older than Windows 10: the fixed-build table covers Windows 10/11 and Server 2016 and later only' });
+    expect(windowsHostOf({})).toEqual({ reason: 'the inventory has no host.os.version: the Windows build (10.0.<build>.<UBR>) cannot be compared' });
+    expect(windowsHostOf({ 'host.os.version': '10.0.x.1' })).toEqual({ reason: 'host.os.version "10.0.x.1" is not a Windows build 10.0.<build>.<UBR>' });
   });
 });
 

@@ -157,7 +157,14 @@ function str(f: Fields, k: string): string | undefined {
 export function windowsHostOf(f: Fields): WindowsHost | { reason: string } {
   const version = str(f, 'host.os.version');
   const m = version === undefined ? null : FIXED_BUILD.exec(version);
-  if (!m) return { reason: `host.os.version ${JSON.stringify(version ?? null)} is not a Windows build 10.0.<build>.<UBR>` };
+  if (!m) {
+    const q = JSON.stringify(version ?? null);
+    if (version === undefined) return { reason: 'the inventory has no host.os.version: the Windows build (10.0.<build>.<UBR>) cannot be compared' };
+    if (/^10\.0\.\d{4,6}$/.test(version)) return { reason: `host.os.version ${q} has no UBR (update build revision): the installed cumulative update is unknown, so the build cannot be compared with fixed builds` };
+    const nt = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
+    if (nt && Number(nt[1]) < 10) return { reason: `host.os.version ${q} is Windows NT ${nt[1]}.${nt[2]} (build ${nt[3]}), older than Windows 10: the fixed-build table covers Windows 10/11 and Server 2016 and later only` };
+    return { reason: `host.os.version ${q} is not a Windows build 10.0.<build>.<UBR>` };
+  }
   const build = Number(m[1]);
   const ubr = Number(m[2]);
   const edition = str(f, 'host.os.edition');
