@@ -214,6 +214,11 @@ describe('importBundle', () => {
   it('a missing bundle file is a clear error', async () => {
     await expect(importBundle(join(root, 'nope.cgfeed'), dataDir(), keys)).rejects.toThrow(/cannot read the bundle file/);
   });
+
+  it('a device or a folder is refused before reading (before the review /dev/zero was read until memory ran out)', async () => {
+    await expect(importBundle('/dev/zero', dataDir(), keys)).rejects.toThrow(/the bundle is not a regular file/);
+    await expect(importBundle(root, dataDir(), keys)).rejects.toSatisfy((e: unknown) => isCanhGacError(e, 'COLLECTOR_FEED_IMPORT') && /not a regular file/.test((e as Error).message));
+  });
 });
 
 describe('trust and loading', () => {

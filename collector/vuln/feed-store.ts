@@ -13,7 +13,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, openSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { FeedError, VulnCodes, VulnError } from './errors.js';
@@ -195,12 +195,26 @@ export async function importBundle(file: string, dataDir: string, keys: readonly
 
 /** Reads a bundle file (COLLECTOR_FEED_IMPORT when it cannot be read). */
 export async function readBundleFile(file: string): Promise<Buffer> {
+  let st: Awaited<ReturnType<typeof stat>>;
+  try {
+    st = await stat(file);
+  } catch (e) {
+    throw new VulnError(VulnCodes.FEED_IMPORT, 'cannot read the bundle file', { where: file, cause: e });
+  }
+  // A device or pipe (/dev/zero, a FIFO) would be read without end; a file past the limit would not fit in memory.
+  if (!st.isFile()) throw new VulnError(VulnCodes.FEED_IMPORT, 'the bundle is not a regular file', { where: file, hint: 'give the path of the .cgfeed file itself' });
+  if (st.size > MAX_BUNDLE_BYTES) {
+    throw new VulnError(VulnCodes.FEED_IMPORT, `the bundle has ${st.size} bytes, more than the ${MAX_BUNDLE_BYTES} a feed bundle may have`, { where: file, hint: 'is this the right file? a full feed is a few hundred MB' });
+  }
   try {
     return await readFile(file);
   } catch (e) {
     throw new VulnError(VulnCodes.FEED_IMPORT, 'cannot read the bundle file', { where: file, cause: e });
   }
 }
+
+/** The largest bundle file import reads (it is verified in memory): 2 GiB − 1, Node's largest single read. */
+export const MAX_BUNDLE_BYTES = 2 ** 31 - 1;
 
 /**
  * `importBundle` for bytes already read: the caller that decided which keys to trust from these
