@@ -156,6 +156,16 @@ describe('AlmaLinux 9 host (CONSTRUCTED inventory) against AlmaLinux errata ALSA
     expect(ms.map((m) => `${m.id} ${m.package.name} ${m.package.matchedOn}`)).toEqual(['ALSA-2023:5453 glibc source']);
   });
 
+  it('versions[] lists match whether the epoch 0 is written or not (HAND-WRITTEN record: no genuine rpm record with versions[] was found)', () => {
+    // Before the review the installed "0:8.7p1-34.el9" never equalled a listed "8.7p1-34.el9".
+    const rec = { id: 'HAND-RPM-1', affected: [{ package: { ecosystem: 'AlmaLinux:9', name: 'openssh' }, versions: ['8.7p1-34.el9'] }] } as unknown as OsvRecord;
+    const ms = matchInventory(host.filter((p) => p.name === 'openssh'), buildFeedIndex([rec]), ecosystem);
+    expect(ms.map((m) => `${m.id} ${m.package.name} ${m.installedVersion}`)).toEqual(['HAND-RPM-1 openssh 0:8.7p1-34.el9']);
+    expect(ms[0]!.explanation).toBe('installed 0:8.7p1-34.el9 is listed among the affected versions of openssh in AlmaLinux:9');
+    const rec0 = { id: 'HAND-RPM-2', affected: [{ package: { ecosystem: 'AlmaLinux:9', name: 'bash' }, versions: ['0:5.1.8-6.el9_1'] }] } as unknown as OsvRecord;
+    expect(matchInventory(host, buildFeedIndex([rec0]), ecosystem).map((m) => m.package.name)).toEqual(['bash']);
+  });
+
   it('the same host as Rocky Linux 9 finds nothing: the test bundle has no Rocky records (none genuine were found)', () => {
     const rocky = hostOs({ 'host.os.platform': 'rocky', 'host.os.version': '9.3' }).ecosystem!;
     expect(rocky).toBe('Rocky Linux:9');

@@ -118,6 +118,14 @@ function prepareRange(type: string, events: OsvRange['events'], eco: Ecosystem, 
   return { order, events: prepared, limits, modular };
 }
 
+/**
+ * A version as `versions[]` lookups compare it: rpm's epoch 0 is the same whether written or not
+ * (the agent always writes `0:8.7p1-34.el9`, advisories usually leave it out), so it is dropped.
+ */
+function listedVersion(v: string, order: VersionOrder): string {
+  return order.name === 'rpm' && v.startsWith('0:') ? v.slice(2) : v;
+}
+
 /** Builds the lookup structure for a feed. Records of ecosystems Canh Gác does not match are counted and skipped. */
 export function buildFeedIndex(records: Iterable<OsvRecord>, kev?: KevCatalog, windows?: WindowsBuilds): FeedIndex {
   const stats: IndexStats = { records: 0, withdrawn: 0, entries: 0, ignoredRanges: 0, invalidRanges: 0, otherEcosystems: {}, problems: [] };
@@ -151,7 +159,7 @@ export function buildFeedIndex(records: Iterable<OsvRecord>, kev?: KevCatalog, w
         const p = prepareRange(r.type, r.events, eco, `${record.id} ${pkg.ecosystem}/${pkg.name}`, stats);
         if (p !== undefined) ranges.push(p);
       }
-      const versions = new Set(affected.versions ?? []);
+      const versions = new Set((affected.versions ?? []).map((v) => listedVersion(v, eco.order)));
       if (ranges.length === 0 && versions.size === 0) continue;
       let byName = ecosystems.get(pkg.ecosystem);
       if (byName === undefined) ecosystems.set(pkg.ecosystem, (byName = new Map()));
@@ -365,7 +373,7 @@ export function matchPackages(pkgs: readonly InstalledPackage[], index: FeedInde
           hit = evaluateRange(g.version, range);
           if (hit !== undefined) break;
         }
-        if (hit === undefined && !entry.versions.has(g.version)) continue;
+        if (hit === undefined && !entry.versions.has(listedVersion(g.version, eco.order))) continue;
         const prior = seen.get(entry.record.id);
         if (prior === undefined || (prior.hit === undefined && hit !== undefined)) seen.set(entry.record.id, { entry, hit, eco: ecoName });
       }
