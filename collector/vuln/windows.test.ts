@@ -58,6 +58,33 @@ describe('the Windows host of a recorded inventory', () => {
   });
 });
 
+describe('product by build number, as Microsoft\'s update guide names them (HAND-WRITTEN versions, real build numbers)', () => {
+  it.each([
+    ['10.0.17763.7314', 'ServerStandard', 'server', 'Windows Server 2019'],
+    ['10.0.17763.7314', 'EnterpriseS', 'client', 'Windows 10 Version 1809'],
+    ['10.0.20348.3692', 'ServerDatacenter', 'server', 'Windows Server 2022'],
+    ['10.0.22621.5335', 'Professional', 'client', 'Windows 11 Version 22H2'],
+    ['10.0.22631.5335', 'Professional', 'client', 'Windows 11 Version 23H2'],
+    ['10.0.25398.1611', 'ServerDatacenterACor', 'server', 'Windows Server 2022, 23H2 Edition'],
+    ['10.0.26100.4061', 'ServerDatacenter', 'server', 'Windows Server 2025'],
+    ['10.0.26100.4061', 'Enterprise', 'client', 'Windows 11 Version 24H2'],
+  ])('%s %s → %s %s', (version, edition, cls, product) => {
+    expect(windowsHostOf({ 'host.os.version': version, 'host.os.edition': edition })).toMatchObject({ class: cls, product });
+  });
+
+  it('22621 and 22631 share a servicing stream but are separate branches: a 22631 row never applies to a 22621 host (HAND-WRITTEN rows)', () => {
+    const own = buildWindowsIndex(parseWindowsBuilds({
+      schema: WINDOWS_BUILDS_SCHEMA, source: 'hand-written test rows',
+      fixes: [{ cve: 'CVE-2025-29966', product: 'Windows 11 Version 23H2 for x64-based Systems', fixed_build: '10.0.22631.5335', kb: 'KB5058405' }],
+    }, 'test'));
+    const h22 = windowsHostOf({ 'host.os.version': '10.0.22621.5000', 'host.os.edition': 'Professional', 'host.architecture': 'x86_64' });
+    const h23 = windowsHostOf({ 'host.os.version': '10.0.22631.5000', 'host.os.edition': 'Professional', 'host.architecture': 'x86_64' });
+    if ('reason' in h22 || 'reason' in h23) throw new Error('unexpected');
+    expect(matchWindows(h22, new Set(), own, kev)).toMatchObject({ matches: [], reason: 'the feed has no fixed-build data for build 22621 (Windows 11 Version 22H2)' });
+    expect(matchWindows(h23, new Set(), own, kev).matches.map((m) => m.fixedVersion)).toEqual(['10.0.22631.5335']);
+  });
+});
+
 describe('matching the recorded Server 2019 against the May 2025 fixed builds', () => {
   const host = windowsHostOf(ws2019);
   if ('reason' in host) throw new Error(host.reason);
