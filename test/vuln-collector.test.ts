@@ -20,6 +20,8 @@ import { buildBundle, importBundle, verifyBundle } from '../collector/vuln/index
 import { TEST_BUNDLE, TEST_PRIVATE_KEY, testTrustedKey } from '../collector/vuln/testing/fixtures.js';
 import { toWire, type WireFinding } from '../proto/convert.js';
 import { parseDpkgQuery } from '../agent/host/linux/dpkg.js';
+import { windowsOsFields } from '../agent/checks/inventory/host-fields.js';
+import { parseCurrentVersion } from '../agent/host/windows/os-version.js';
 import { dpkgFields, keepDpkg, toItems } from '../agent/checks/packages/package-items.js';
 
 const root = mkdtempSync(join(tmpdir(), 'canhgac-vuln-collector-'));
@@ -259,6 +261,29 @@ describe('matching on the collector', () => {
 
     // Importing the same feed again changes nothing.
     expect(await e.collector.vulnerabilities.refreshFeed()).toBe('unchanged');
+  });
+});
+
+describe('a Windows host that cannot be compared this time', () => {
+  beforeEach(() => { env = undefined; });
+
+  it('keeps its vulnerabilities and alerts instead of resolving them as patched (recorded Server 2019 CurrentVersion; the UBR-less version is HAND-WRITTEN)', async () => {
+    // Before the review an inventory without UBR (or a feed without data for the host's branch) gave an
+    // empty evaluation, the snapshot closed, the three CVEs vanished and their alerts were resolved.
+    const e = await setup();
+    const v = parseCurrentVersion(readFileSync(resolveProgramPath('agent/host/windows/fixtures/CurrentVersion.ws2019.cnquery.json'), 'utf8'));
+    const host: Fields = { 'host.name': 'WIN', 'host.os.platform': 'windows', 'host.os.type': 'windows', 'host.architecture': 'x86_64', ...windowsOsFields(v) };
+    await sendSnapshot(e, 'host', [{ stateKey: 'host', fields: host }]);
+    const before = (await vulns(e)).map((r) => r.stateKey).sort();
+    expect(before).toEqual(['CVE-2025-29966:os', 'CVE-2025-29968:os', 'CVE-2025-30400:os']);
+    const openBefore = (await alerts(e)).filter((a) => a.status !== 'resolved').length;
+    await sendSnapshot(e, 'host', [{ stateKey: 'host', fields: { ...host, 'host.os.version': '10.0.17763' } }]);
+    expect((await vulns(e)).map((r) => r.stateKey).sort()).toEqual(before);
+    expect((await alerts(e)).filter((a) => a.status === 'resolved')).toEqual([]);
+    expect((await alerts(e)).filter((a) => a.status !== 'resolved').length).toBe(openBefore);
+    // patched for real (UBR past the fix): resolved
+    await sendSnapshot(e, 'host', [{ stateKey: 'host', fields: { ...host, 'host.os.version': '10.0.17763.7314' } }]);
+    expect(await vulns(e)).toEqual([]);
   });
 });
 

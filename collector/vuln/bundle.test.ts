@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign as edSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildBundle, verifyBundle, type BundleFileInput, type FeedSource } from './bundle.js';
@@ -154,6 +154,26 @@ describe('schema check (a correctly signed bundle with bad content)', () => {
     expect(e.message).toMatch(/kev.json.*cveID must look like/);
   });
 
+  it('a signed built_at without a time zone (or not ISO-8601 at all) is refused: the rollback check would read it in the collector\'s local time', () => {
+    // Before the review any Date.parse-able text passed ("2026-05-03T00:00:00" is local time, "1" is 2001).
+    const sign = (builtAt: string): Buffer => {
+      const m = { ...JSON.parse(readTar(build([{ kind: 'osv', ecosystem: 'Debian:12', source: 'osv-debian-12', data: Buffer.from(JSON.stringify([good])), records: 1 }]))[0]!.data.toString()), built_at: builtAt };
+      const manifestBytes = Buffer.from(JSON.stringify(m, null, 2) + '\n');
+      const sig = { algorithm: 'ed25519', key_id: keyIdOf(publicKey), signature: edSign(null, manifestBytes, privateKey).toString('base64') };
+      const files = readTar(build([{ kind: 'osv', ecosystem: 'Debian:12', source: 'osv-debian-12', data: Buffer.from(JSON.stringify([good])), records: 1 }])).slice(2);
+      return writeTar([{ name: 'manifest.json', data: manifestBytes }, { name: 'manifest.sig', data: Buffer.from(JSON.stringify(sig) + '\n') }, ...files], 0);
+    };
+    expect(() => verifyBundle(sign('2026-01-01T00:00:00.000Z'), keys)).not.toThrow();
+    expect(() => verifyBundle(sign('2026-01-01T07:00:00+07:00'), keys)).not.toThrow();
+    for (const bad of ['2026-01-01T00:00:00', '2026-01-01', '1', 'Thu, 01 Jan 2026 00:00:00 GMT']) {
+      const e = refusal(sign(bad), keys);
+      expect(e.check).toBe('schema');
+      expect(e.message).toContain('built_at: an ISO-8601 time with a time zone');
+    }
+  });
+});
+
+describe('test key', () => {
   it('the test private key really is the test public key\'s pair (test-only key)', () => {
     const pem = readFileSync(TEST_PRIVATE_KEY, 'utf8');
     expect(pem).toMatch(/TEST ONLY/);

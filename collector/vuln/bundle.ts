@@ -28,6 +28,12 @@ export const BUNDLE_EXTENSION = '.cgfeed';
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, 'a SHA-256 in lower-case hex');
 const isoTime = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'an ISO-8601 time');
+/**
+ * The build time the rollback check compares: ISO-8601 with a time zone (Z or ±hh:mm), so that every
+ * collector reads the same instant (Date.parse reads a zone-less time as local time).
+ */
+const zonedTime = z.string().refine((s) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?(?:Z|[+-]\d\d:\d\d)$/.test(s) && !Number.isNaN(Date.parse(s)),
+  'an ISO-8601 time with a time zone, e.g. 2026-05-01T00:00:00.000Z');
 
 export const FILE_KINDS = ['osv', 'kev', 'windows-builds', 'eol'] as const;
 export type FileKind = (typeof FILE_KINDS)[number];
@@ -56,7 +62,7 @@ const fileSchema = z.object({
 export const manifestSchema = z.object({
   schema: z.literal(FEED_SCHEMA),
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, _ and - (it names a folder)'),
-  built_at: isoTime,
+  built_at: zonedTime,
   generator: z.string().optional(),
   sources: z.array(sourceSchema).min(1),
   files: z.array(fileSchema).min(1),

@@ -9,6 +9,7 @@
  * own `versions[]`). The advisories, the version orders and the explanations are what is tested.
  */
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseDpkgQuery } from '../../agent/host/linux/dpkg.js';
 import { parseRpmQuery } from '../../agent/host/linux/rpm.js';
@@ -17,7 +18,7 @@ import { hostOs } from './host-os.js';
 import type { InstalledPackage } from './inventory.js';
 import { buildFeedIndex, companionEcosystems, matchInventory, type VulnMatch } from './match.js';
 import type { OsvRecord } from './osv.js';
-import { TEST_BUNDLE, testTrustedKey } from './testing/fixtures.js';
+import { FEED_FIXTURES, TEST_BUNDLE, testTrustedKey } from './testing/fixtures.js';
 
 const feed = verifyBundle(readFileSync(TEST_BUNDLE), [testTrustedKey()]);
 const all: OsvRecord[] = [...feed.osv.values()].flat();
@@ -155,9 +156,52 @@ describe('AlmaLinux 9 host (CONSTRUCTED inventory) against AlmaLinux errata ALSA
     expect(ms.map((m) => `${m.id} ${m.package.name} ${m.package.matchedOn}`)).toEqual(['ALSA-2023:5453 glibc source']);
   });
 
+  it('versions[] lists match whether the epoch 0 is written or not (HAND-WRITTEN record: no genuine rpm record with versions[] was found)', () => {
+    // Before the review the installed "0:8.7p1-34.el9" never equalled a listed "8.7p1-34.el9".
+    const rec = { id: 'HAND-RPM-1', affected: [{ package: { ecosystem: 'AlmaLinux:9', name: 'openssh' }, versions: ['8.7p1-34.el9'] }] } as unknown as OsvRecord;
+    const ms = matchInventory(host.filter((p) => p.name === 'openssh'), buildFeedIndex([rec]), ecosystem);
+    expect(ms.map((m) => `${m.id} ${m.package.name} ${m.installedVersion}`)).toEqual(['HAND-RPM-1 openssh 0:8.7p1-34.el9']);
+    expect(ms[0]!.explanation).toBe('installed 0:8.7p1-34.el9 is listed among the affected versions of openssh in AlmaLinux:9');
+    const rec0 = { id: 'HAND-RPM-2', affected: [{ package: { ecosystem: 'AlmaLinux:9', name: 'bash' }, versions: ['0:5.1.8-6.el9_1'] }] } as unknown as OsvRecord;
+    expect(matchInventory(host, buildFeedIndex([rec0]), ecosystem).map((m) => m.package.name)).toEqual(['bash']);
+  });
+
   it('the same host as Rocky Linux 9 finds nothing: the test bundle has no Rocky records (none genuine were found)', () => {
     const rocky = hostOs({ 'host.os.platform': 'rocky', 'host.os.version': '9.3' }).ecosystem!;
     expect(rocky).toBe('Rocky Linux:9');
     expect(matchInventory(host, index, rocky)).toEqual([]);
+  });
+});
+
+describe('AlmaLinux 9 module streams against the REAL erratum ALSA-2023:2654 (nodejs:18; test/fixtures/feed/osv-almalinux-9-modules)', () => {
+  // Not in the test bundle: read from its fixture folder (README there cites it).
+  const record = JSON.parse(readFileSync(join(FEED_FIXTURES, 'osv-almalinux-9-modules', 'ALSA-2023-2654.json'), 'utf8')) as OsvRecord;
+  const modules = buildFeedIndex([record]);
+  const ecosystem = 'AlmaLinux:9';
+
+  it('the non-modular nodejs 16 of the base AppStream (CONSTRUCTED inventory) is not compared with the nodejs:18 stream fix', () => {
+    // Before the review: "installed 1:16.20.2-8.el9_4 < fixed 1:18.14.2-2.module_el9.2.0+29+de583a0b" for
+    // nodejs and npm — every EL9 host with the default nodejs was reported, though nodejs 16 has its own errata.
+    const base = rpm(rows([
+      ['nodejs', '1:16.20.2-8.el9_4', 'x86_64', 'nodejs-16.20.2-8.el9_4.src.rpm'],
+      ['npm', '1:8.19.4-1.16.20.2.8.el9_4', 'x86_64', 'nodejs-16.20.2-8.el9_4.src.rpm'],
+    ]));
+    expect(matchInventory(base, modules, ecosystem)).toEqual([]);
+  });
+
+  it('a nodejs:18 module build below the fix is affected (CONSTRUCTED version, one release below the fix); one past it (Rocky\'s 18.14.2-3.module+el9.2.0 build) is not', () => {
+    const old = rpm(rows([['nodejs', '1:18.14.2-1.module_el9.2.0+29+de583a0b', 'x86_64', 'nodejs-18.14.2-1.module_el9.2.0+29+de583a0b.src.rpm']]));
+    const ms = matchInventory(old, modules, ecosystem);
+    expect(summary(ms)).toEqual(['ALSA-2023:2654 AlmaLinux:9 nodejs 1:18.14.2-1.module_el9.2.0+29+de583a0b fixed=1:18.14.2-2.module_el9.2.0+29+de583a0b kev=false medium']);
+    expect(ms[0]!.explanation).toBe('installed 1:18.14.2-1.module_el9.2.0+29+de583a0b < fixed 1:18.14.2-2.module_el9.2.0+29+de583a0b (rpm order); affected range introduced 0');
+    const newer = rpm(rows([['nodejs', '1:18.14.2-3.module+el9.2.0+14843+acebbfea', 'x86_64', 'nodejs-18.14.2-3.module+el9.2.0+14843+acebbfea.src.rpm']]));
+    expect(matchInventory(newer, modules, ecosystem)).toEqual([]);
+  });
+
+  it('a non-modular erratum still matches non-modular builds (ALSA-2024:4312 openssh, from the bundle) and not a modular one (HAND-WRITTEN version)', () => {
+    const plain = rpm(rows([['openssh', '0:8.7p1-34.el9', 'x86_64', 'openssh-8.7p1-34.el9.src.rpm']]));
+    expect(matchInventory(plain, index, ecosystem).map((m) => m.id)).toEqual(['ALSA-2024:4312']);
+    const modular = rpm(rows([['openssh', '0:8.7p1-34.module_el9.2.0+1+00000000', 'x86_64', 'openssh-8.7p1-34.module_el9.2.0+1+00000000.src.rpm']]));
+    expect(matchInventory(modular, index, ecosystem)).toEqual([]);
   });
 });

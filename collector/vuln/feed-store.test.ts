@@ -128,6 +128,17 @@ describe('importBundle', () => {
       expect(next.status.rollback).toBeUndefined();
     });
 
+    it('the reference is the active feed\'s signed manifest alone: a damaged imported.json does not switch the check off', async () => {
+      // Before the review the check read manifest.json and imported.json together and, when either
+      // failed, had "no reference" — so the older test bundle was accepted without --allow-older.
+      const dir = dataDir();
+      const later = await importBundle(laterBundle(), dir, keys);
+      writeFileSync(join(dir, 'feed', later.status.id, 'imported.json'), '{ damaged');
+      const err = await importBundle(TEST_BUNDLE, dir, keys).catch((e: unknown) => e);
+      expect(isCanhGacError(err, 'COLLECTOR_FEED_ROLLBACK')).toBe(true);
+      expect(readFileSync(join(dir, 'feed', 'current'), 'utf8').trim()).toBe(later.status.id);
+    });
+
     it('a failing audit leaves the newer feed active', async () => {
       const dir = dataDir();
       const later = await importBundle(laterBundle(), dir, keys);
@@ -181,8 +192,32 @@ describe('importBundle', () => {
     expect(existsSync(join(dir, 'feed', '.import.lock'))).toBe(false);
   });
 
+  it('two imports started together over a stale lock: one runs, the other is refused as busy (no unaudited rollback between them)', async () => {
+    // Before the review both took the stale lock over (a plain overwrite), both passed the rollback check
+    // against the same active feed, and whichever activated last won: the 3 May feed could replace the
+    // 4 May one without --allow-older or an audit entry.
+    const dir = dataDir();
+    await importBundle(laterBundle('2026-05-02T00:00:00Z'), dir, keys);
+    const newer = laterBundle('2026-05-04T00:00:00Z');
+    const older = laterBundle('2026-05-03T00:00:00Z');
+    writeFileSync(join(dir, 'feed', '.import.lock'), '999999999\n');
+    const results = await Promise.allSettled([importBundle(newer, dir, keys), importBundle(older, dir, keys)]);
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    const busy = results.filter((r) => r.status === 'rejected' && isCanhGacError(r.reason, 'COLLECTOR_FEED_BUSY'));
+    expect([ok.length, busy.length]).toEqual([1, 1]);
+    // the active feed is the one that ran, readable (before: `current` could name a pruned feed)
+    const status = await feedStatus(dir);
+    expect(status.active && status.id).toBe((ok[0] as PromiseFulfilledResult<{ status: { id: string } }>).value.status.id);
+    expect(existsSync(join(dir, 'feed', '.import.lock'))).toBe(false);
+  });
+
   it('a missing bundle file is a clear error', async () => {
     await expect(importBundle(join(root, 'nope.cgfeed'), dataDir(), keys)).rejects.toThrow(/cannot read the bundle file/);
+  });
+
+  it('a device or a folder is refused before reading (before the review /dev/zero was read until memory ran out)', async () => {
+    await expect(importBundle('/dev/zero', dataDir(), keys)).rejects.toThrow(/the bundle is not a regular file/);
+    await expect(importBundle(root, dataDir(), keys)).rejects.toSatisfy((e: unknown) => isCanhGacError(e, 'COLLECTOR_FEED_IMPORT') && /not a regular file/.test((e as Error).message));
   });
 });
 

@@ -11,8 +11,9 @@
  * so a crash or an error at any point leaves the previous feed active. The previous feed is
  * kept (for a quick switch back); older ones are removed.
  */
+import { randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, openSync } from 'node:fs';
-import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
 import { FeedError, VulnCodes, VulnError } from './errors.js';
@@ -124,26 +125,53 @@ async function readCurrent(dataDir: string): Promise<string | undefined> {
   }
 }
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    // EPERM: the process exists but belongs to another user (an import run as another account).
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * The import lock: `.import.lock` created exclusively, holding the importer's pid. A lock whose
+ * process is gone is taken over by renaming it to a name of our own — only one of several importers
+ * racing for the same stale lock can succeed at that rename — and then creating it exclusively again,
+ * so that two imports never both believe they hold it (they would both pass the rollback check
+ * against the same active feed and the last to activate would win, unaudited).
+ */
 async function acquireLock(root: string): Promise<() => Promise<void>> {
   const lock = join(root, '.import.lock');
-  try {
-    await writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    const pid = Number((await readFile(lock, 'utf8').catch(() => '')).trim());
-    let alive = false;
-    if (Number.isInteger(pid) && pid > 0) {
-      try {
-        process.kill(pid, 0);
-        alive = true;
-      } catch {
-        alive = false;
-      }
+  const busy = (who: string): VulnError => new VulnError(VulnCodes.FEED_BUSY, `another feed import is running (${who})`, { where: lock, hint: 'wait for it to finish, then run this import again' });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     }
-    if (alive) throw new VulnError(VulnCodes.FEED_BUSY, `another feed import is running (process ${pid})`, { where: lock, hint: 'wait for it to finish' });
-    await writeFile(lock, `${process.pid}\n`);
+    const text = (await readFile(lock, 'utf8').catch(() => '')).trim();
+    const pid = Number(text);
+    if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) throw busy(`process ${pid}`);
+    if (attempt > 0) throw busy(`lock holder ${text || 'unknown'}`);
+    const aside = join(root, `.import.lock.stale-${process.pid}-${randomUUID()}`);
+    try {
+      await rename(lock, aside);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw busy('it took over the stale lock first');
+      throw e;
+    }
+    const moved = (await readFile(aside, 'utf8').catch(() => '')).trim();
+    await rm(aside, { force: true });
+    // What we moved aside must be the stale lock we read, not a lock another importer has just taken.
+    if (moved !== text) throw busy(`process ${moved || 'unknown'}`);
   }
-  return async () => { await rm(lock, { force: true }); };
+  return async () => {
+    const holder = (await readFile(lock, 'utf8').catch(() => '')).trim();
+    if (holder === String(process.pid)) await rm(lock, { force: true });
+  };
 }
 
 /** Removes feeds other than the current and previous ones, and leftovers of failed imports. */
@@ -167,12 +195,26 @@ export async function importBundle(file: string, dataDir: string, keys: readonly
 
 /** Reads a bundle file (COLLECTOR_FEED_IMPORT when it cannot be read). */
 export async function readBundleFile(file: string): Promise<Buffer> {
+  let st: Awaited<ReturnType<typeof stat>>;
+  try {
+    st = await stat(file);
+  } catch (e) {
+    throw new VulnError(VulnCodes.FEED_IMPORT, 'cannot read the bundle file', { where: file, cause: e });
+  }
+  // A device or pipe (/dev/zero, a FIFO) would be read without end; a file past the limit would not fit in memory.
+  if (!st.isFile()) throw new VulnError(VulnCodes.FEED_IMPORT, 'the bundle is not a regular file', { where: file, hint: 'give the path of the .cgfeed file itself' });
+  if (st.size > MAX_BUNDLE_BYTES) {
+    throw new VulnError(VulnCodes.FEED_IMPORT, `the bundle has ${st.size} bytes, more than the ${MAX_BUNDLE_BYTES} a feed bundle may have`, { where: file, hint: 'is this the right file? a full feed is a few hundred MB' });
+  }
   try {
     return await readFile(file);
   } catch (e) {
     throw new VulnError(VulnCodes.FEED_IMPORT, 'cannot read the bundle file', { where: file, cause: e });
   }
 }
+
+/** The largest bundle file import reads (it is verified in memory): 2 GiB − 1, Node's largest single read. */
+export const MAX_BUNDLE_BYTES = 2 ** 31 - 1;
 
 /**
  * `importBundle` for bytes already read: the caller that decided which keys to trust from these
@@ -230,6 +272,9 @@ export async function importBundleBytes(bytes: Buffer, name: string, dataDir: st
     await rename(tmp, final);
     const pointer = join(root, 'current.tmp');
     await writeDurable(pointer, `${manifest.id}\n`);
+    // The rollback check was made against `previous`: activate only over that same feed.
+    const now = await readCurrent(dataDir);
+    if (now !== previous) throw new VulnError(VulnCodes.FEED_BUSY, `the active feed changed during this import (${previous ?? 'none'} → ${now ?? 'none'}): another import ran`, { where: root, hint: 'nothing of this import was activated; run it again' });
     await rename(pointer, join(root, 'current'));
     fsyncPath(root);
     await prune(root, new Set([manifest.id, ...(previous !== undefined ? [previous] : [])]));
@@ -255,7 +300,8 @@ export async function importBundleBytes(bytes: Buffer, name: string, dataDir: st
 async function rollbackOf(dataDir: string, activeId: string, incoming: FeedManifest): Promise<Rollback | undefined> {
   let active: FeedManifest;
   try {
-    active = (await readManifest(join(feedRoot(dataDir), activeId))).manifest;
+    // manifest.json only (the signed part): imported.json is our own note and no reason to skip the check.
+    active = manifestSchema.parse(JSON.parse(await readFile(join(feedRoot(dataDir), activeId, 'manifest.json'), 'utf8')));
   } catch {
     return undefined;
   }

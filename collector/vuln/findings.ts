@@ -43,6 +43,12 @@ export interface HostEvaluation {
   ecosystem: string | undefined;
   /** Why nothing was matched (no host inventory, an OS without advisories…). */
   skippedReason: string | undefined;
+  /**
+   * The host's OS is one that is matched, but this evaluation could not compare it (a Windows build
+   * without UBR, client/server unknown, no fixed-build data for its branch): "cannot evaluate", not
+   * "nothing vulnerable" — the previous findings must stay, not be resolved as patched.
+   */
+  indeterminate?: boolean;
   findings: FindingRecord[];
   snapshotId: string;
   /** Advisory matches (per source package), before the per-binary split. */
@@ -165,7 +171,7 @@ export function evaluateHost(
  */
 function evaluateWindowsHost(state: HostState, index: FeedIndex, feedId: string, now: Date, snapshotId: string, newId: () => string): HostEvaluation {
   const base = { snapshotId, hidden: 0, skipped: [] as SkippedPackage[], packages: state.packages.length };
-  const empty = (reason: string): HostEvaluation => ({ ...base, ecosystem: 'Windows', skippedReason: reason, findings: [], matches: 0, matchMs: 0 });
+  const empty = (reason: string): HostEvaluation => ({ ...base, ecosystem: 'Windows', skippedReason: reason, indeterminate: true, findings: [], matches: 0, matchMs: 0 });
   if (index.windows === undefined) return empty('the feed has no Windows fixed-build data (windows-builds.json)');
   const host = windowsHostOf(state.host!.fields);
   if ('reason' in host) return empty(host.reason);

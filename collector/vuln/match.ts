@@ -29,7 +29,15 @@ interface PreparedRange {
   events: PreparedEvent[];
   /** `limit` events other than "*"; empty when the range has none. */
   limits: string[];
+  /**
+   * rpm ranges: whether the range's versions are modular builds (`.module_el9…`, `.module+el9…`),
+   * undefined when it has no version to tell (introduced "0" alone) or is not rpm.
+   */
+  modular: boolean | undefined;
 }
+
+/** An rpm release built for a module stream (AlmaLinux `.module_el9.2.0+29+…`, RHEL/Rocky `.module+el9.2.0+…`). */
+const MODULAR_RPM = /\.module[_+]el\d/;
 
 interface IndexedEntry {
   record: OsvRecord;
@@ -105,7 +113,17 @@ function prepareRange(type: string, events: OsvRange['events'], eco: Ecosystem, 
     if (a.zero || b.zero) return a.zero === b.zero ? 0 : a.zero ? -1 : 1;
     return order.compare(a.version, b.version) || rank[a.kind] - rank[b.kind];
   });
-  return { order, events: prepared, limits };
+  const versions = [...prepared.filter((e) => !e.zero).map((e) => e.version), ...limits];
+  const modular = order.name !== 'rpm' || versions.length === 0 ? undefined : versions.some((v) => MODULAR_RPM.test(v));
+  return { order, events: prepared, limits, modular };
+}
+
+/**
+ * A version as `versions[]` lookups compare it: rpm's epoch 0 is the same whether written or not
+ * (the agent always writes `0:8.7p1-34.el9`, advisories usually leave it out), so it is dropped.
+ */
+function listedVersion(v: string, order: VersionOrder): string {
+  return order.name === 'rpm' && v.startsWith('0:') ? v.slice(2) : v;
 }
 
 /** Builds the lookup structure for a feed. Records of ecosystems Canh Gác does not match are counted and skipped. */
@@ -141,7 +159,7 @@ export function buildFeedIndex(records: Iterable<OsvRecord>, kev?: KevCatalog, w
         const p = prepareRange(r.type, r.events, eco, `${record.id} ${pkg.ecosystem}/${pkg.name}`, stats);
         if (p !== undefined) ranges.push(p);
       }
-      const versions = new Set(affected.versions ?? []);
+      const versions = new Set((affected.versions ?? []).map((v) => listedVersion(v, eco.order)));
       if (ranges.length === 0 && versions.size === 0) continue;
       let byName = ecosystems.get(pkg.ecosystem);
       if (byName === undefined) ecosystems.set(pkg.ecosystem, (byName = new Map()));
@@ -347,10 +365,15 @@ export function matchPackages(pkgs: readonly InstalledPackage[], index: FeedInde
         let hit: RangeHit | undefined;
         for (const range of entry.ranges) {
           if (range.order !== eco.order && range.order.problem(g.version) !== undefined) continue;
+          // A module stream's erratum (nodejs:18, fixed 1:18.14.2-2.module_el9…) is about that stream's
+          // builds only: the non-modular nodejs 16 of the base AppStream is another package line, fixed
+          // by its own errata, and comparing it with 18.14.2 would call every such host affected. So a
+          // modular range applies only to modular builds and a non-modular range only to non-modular ones.
+          if (range.modular !== undefined && range.modular !== MODULAR_RPM.test(g.version)) continue;
           hit = evaluateRange(g.version, range);
           if (hit !== undefined) break;
         }
-        if (hit === undefined && !entry.versions.has(g.version)) continue;
+        if (hit === undefined && !entry.versions.has(listedVersion(g.version, eco.order))) continue;
         const prior = seen.get(entry.record.id);
         if (prior === undefined || (prior.hit === undefined && hit !== undefined)) seen.set(entry.record.id, { entry, hit, eco: ecoName });
       }

@@ -183,9 +183,11 @@ export function createVulnService(o: VulnServiceOptions): VulnService {
     const now = tick();
     const ev: HostEvaluation = evaluateHost({ agentId, hostName: agent.hostName, host, packages, previous }, current.index, current.status.id, now, o.policy);
     Object.assign(report, { ecosystem: ev.ecosystem, skippedReason: ev.skippedReason, findings: ev.findings.length, matches: ev.matches, hidden: ev.hidden, matchMs: ev.matchMs });
-    // Without a host inventory nothing is known yet: keep what is there. An OS without advisories
-    // (or a host that changed OS) clears the previous vulnerabilities.
-    if (host === undefined) return report;
+    // Without a host inventory nothing is known yet: keep what is there. Likewise when the host could
+    // not be compared this time (a Windows build without UBR…): closing the snapshot would remove its
+    // vulnerabilities and resolve their alerts as if patched. An OS without advisories (or a host that
+    // changed OS) clears the previous vulnerabilities.
+    if (host === undefined || ev.indeterminate === true) return report;
     if (ev.findings.length === 0 && previous.length === 0) {
       lastInput.set(agentId, input);
       report.totalMs = performance.now() - t0;

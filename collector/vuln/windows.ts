@@ -3,9 +3,9 @@
  * Microsoft product, the build that fixes it (`10.0.<build>.<UBR>`) and the KB of that update, as
  * Microsoft's security update guide (the MSRC CVRF documents) publishes them. A Windows host is
  * affected when its build is on the same servicing branch (same build number, same product class:
- * client or server) and its UBR is lower than the fixed UBR — unless the fix's KB is among its
- * installed hotfixes (then it counts as fixed). Cumulative updates raise the UBR monotonically per
- * branch, so one comparison decides.
+ * client or server) and its UBR is lower than the fixed UBR. Cumulative updates raise the UBR
+ * monotonically per branch, so one comparison decides; the fix's KB among the installed hotfixes
+ * does not make the host fixed while its UBR is lower (installed, not yet running: restart pending).
  *
  * Built by scripts/feed/windows-builds.ts from CVRF documents; docs/vulnerability-data.md §2.
  */
@@ -57,6 +57,23 @@ export function parseWindowsBuilds(value: unknown, where: string): WindowsBuilds
       where, hint: `expected {"schema":"${WINDOWS_BUILDS_SCHEMA}","source":…,"fixes":[{"cve","product","fixed_build","kb",…}]}; build it with scripts/feed/windows-builds`,
     });
   }
+  // Rows the matcher would misread: a product that is not Windows (its build is not an OS build), or a
+  // product of the class a known servicing branch does not have (a mapping error that would silently
+  // leave that branch without data).
+  r.data.fixes.forEach((fix, i) => {
+    const fail = (what: string): never => {
+      throw new VulnError(VulnCodes.WINDOWS_BUILDS_INVALID, `not a Windows fixed-build table: fixes.${i} (${fix.cve}, "${fix.product}"): ${what}`, {
+        where, hint: 'rebuild the table with scripts/feed/windows-builds from the MSRC documents; rows are matched by build number and client/server class',
+      });
+    };
+    if (!/^(?:Microsoft )?Windows\b/i.test(fix.product)) fail('the product is not Windows, and its fixed_build would be read as a Windows build');
+    const build = Number(FIXED_BUILD.exec(fix.fixed_build)![1]);
+    const branch = BRANCHES.get(build);
+    const cls = productFacts(fix.product).class;
+    if (branch !== undefined && branch[cls] === undefined) {
+      fail(`build ${build} is ${Object.values(branch).join(' / ')}, which has no Windows ${cls === 'server' ? 'Server' : 'client'} release`);
+    }
+  });
   return r.data;
 }
 
@@ -140,12 +157,21 @@ function str(f: Fields, k: string): string | undefined {
 export function windowsHostOf(f: Fields): WindowsHost | { reason: string } {
   const version = str(f, 'host.os.version');
   const m = version === undefined ? null : FIXED_BUILD.exec(version);
-  if (!m) return { reason: `host.os.version ${JSON.stringify(version ?? null)} is not a Windows build 10.0.<build>.<UBR>` };
+  if (!m) {
+    const q = JSON.stringify(version ?? null);
+    if (version === undefined) return { reason: 'the inventory has no host.os.version: the Windows build (10.0.<build>.<UBR>) cannot be compared' };
+    if (/^10\.0\.\d{4,6}$/.test(version)) return { reason: `host.os.version ${q} has no UBR (update build revision): the installed cumulative update is unknown, so the build cannot be compared with fixed builds` };
+    const nt = /^(\d+)\.(\d+)\.(\d+)/.exec(version);
+    if (nt && Number(nt[1]) < 10) return { reason: `host.os.version ${q} is Windows NT ${nt[1]}.${nt[2]} (build ${nt[3]}), older than Windows 10: the fixed-build table covers Windows 10/11 and Server 2016 and later only` };
+    return { reason: `host.os.version ${q} is not a Windows build 10.0.<build>.<UBR>` };
+  }
   const build = Number(m[1]);
   const ubr = Number(m[2]);
   const edition = str(f, 'host.os.edition');
   const name = str(f, 'host.os.name');
-  const said = edition !== undefined ? (/server/i.test(edition) ? 'server' : 'client')
+  // EditionID "ServerRdsh" is Windows 10/11 Enterprise multi-session: a client product in Microsoft's
+  // update guide (its fixes are listed under Windows 10/11), despite the "Server" in the id.
+  const said = edition !== undefined ? (/server/i.test(edition) && !/^ServerRdsh$/i.test(edition) ? 'server' : 'client')
     : name !== undefined ? (/windows server/i.test(name) ? 'server' : 'client') : undefined;
   const branch = BRANCHES.get(build);
   const only = branch ? (Object.keys(branch) as ProductClass[]) : [];
@@ -158,8 +184,12 @@ export function windowsHostOf(f: Fields): WindowsHost | { reason: string } {
 
 export interface WindowsMatchResult {
   matches: VulnMatch[];
-  /** Fixes the host's UBR does not reach but whose KB is installed (counted as fixed). */
-  fixedByHotfix: Array<{ cve: string; kb: string }>;
+  /**
+   * Matches whose fix KB is listed among the installed hotfixes while the host's UBR is still below
+   * the fixed build: the update is installed but not running (a restart is pending, or it was rolled
+   * back). They stay matches — the vulnerable build is what runs — with that in the explanation.
+   */
+  installedNotRunning: Array<{ cve: string; kb: string }>;
   /** Why nothing could be compared (unknown branch, client/server unknown…). */
   reason: string | undefined;
 }
@@ -183,7 +213,7 @@ function scoreRating(s: number): VulnSeverity {
  * (`KB5046616`, upper case; from `hotfix` package items).
  */
 export function matchWindows(host: WindowsHost, hotfixes: ReadonlySet<string>, index: WindowsIndex, kev: ReadonlyMap<string, KevEntry>): WindowsMatchResult {
-  const out: WindowsMatchResult = { matches: [], fixedByHotfix: [], reason: undefined };
+  const out: WindowsMatchResult = { matches: [], installedNotRunning: [], reason: undefined };
   const branch = index.byBuild.get(host.build);
   if (branch === undefined) {
     out.reason = `the feed has no fixed-build data for build ${host.build}${host.product ? ` (${host.product})` : ''}`;
@@ -195,19 +225,30 @@ export function matchWindows(host: WindowsHost, hotfixes: ReadonlySet<string>, i
   }
   // One fix per CVE: the one for this class and architecture (an entry without architecture fits any).
   const best = new Map<string, IndexedFix>();
-  for (const e of branch) {
-    if (e.class !== host.class) continue;
-    if (e.arch !== undefined && host.arch !== undefined && e.arch !== host.arch) continue;
+  const product = host.product ?? `Windows build ${host.build}`;
+  const ofClass = branch.filter((e) => e.class === host.class);
+  if (ofClass.length === 0) {
+    // The build is in the table only for the other class (17763: Server 2019 rows, a Windows 10 1809
+    // host): "nothing matched" would read as "nothing missing", so say it could not be compared.
+    out.reason = `the feed has fixed-build data for build ${host.build} only for Windows ${host.class === 'server' ? 'client' : 'Server'} products, none for ${product} (${host.class})`;
+    return out;
+  }
+  const fitting = ofClass.filter((e) => e.arch === undefined || host.arch === undefined || e.arch === host.arch);
+  if (fitting.length === 0) {
+    out.reason = `the feed has fixed-build data for ${product} (build ${host.build}) only for ${[...new Set(ofClass.map((e) => e.arch))].join(', ')}, none for ${host.arch}`;
+    return out;
+  }
+  for (const e of fitting) {
     const prior = best.get(e.fix.cve);
     if (prior === undefined || e.ubr > prior.ubr || (e.ubr === prior.ubr && prior.arch === undefined && e.arch !== undefined)) best.set(e.fix.cve, e);
   }
-  const product = host.product ?? `Windows build ${host.build}`;
   for (const e of [...best.values()].sort((a, b) => (a.fix.cve < b.fix.cve ? -1 : 1))) {
     if (host.ubr >= e.ubr) continue;
-    if (hotfixes.has(e.fix.kb.toUpperCase())) {
-      out.fixedByHotfix.push({ cve: e.fix.cve, kb: e.fix.kb });
-      continue;
-    }
+    // A cumulative update raises the UBR when it takes effect; its KB in the hotfix list (Windows
+    // Update history says "succeeded" before the restart) with the old UBR still running means the
+    // fix is not in force, so it is no reason to call the host fixed.
+    const kbListed = hotfixes.has(e.fix.kb.toUpperCase());
+    if (kbListed) out.installedNotRunning.push({ cve: e.fix.cve, kb: e.fix.kb });
     const k = kev.get(e.fix.cve);
     const fromScore = e.fix.cvss_score !== undefined ? scoreRating(e.fix.cvss_score) : undefined;
     const fromWord = severityWord(e.fix.severity);
@@ -221,7 +262,10 @@ export function matchWindows(host: WindowsHost, hotfixes: ReadonlySet<string>, i
       installedVersion: host.version,
       fixedVersion: e.fix.fixed_build,
       fixAvailable: true,
-      explanation: `installed ${host.version} < fixed ${e.fix.fixed_build} (${e.fix.kb}) for ${product}; same servicing branch (build ${host.build}), UBR ${host.ubr} < ${e.ubr}; ${e.fix.kb} is not among the installed hotfixes`,
+      explanation: `installed ${host.version} < fixed ${e.fix.fixed_build} (${e.fix.kb}) for ${product}; same servicing branch (build ${host.build}), UBR ${host.ubr} < ${e.ubr}; `
+        + (kbListed
+          ? `${e.fix.kb} is listed as installed but the host still runs UBR ${host.ubr}: the update takes effect after a restart (restart pending, or the update was rolled back)`
+          : `${e.fix.kb} is not among the installed hotfixes`),
       severity: fromScore ?? fromWord ?? 'unknown',
       score: e.fix.cvss_score ?? null,
       cvss: null,
