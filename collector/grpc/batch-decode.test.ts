@@ -12,6 +12,8 @@ import { T, decode, encode, encodeBatchMessage } from '../../proto/index.js';
 import { decodeBatchMessage } from './batch-decode.js';
 
 const encodeFinding = (f: Finding): Buffer => encode(T.Finding, toWire(f) as unknown as Record<string, unknown>);
+/** Minimal varint (values below 2^28). */
+const varint7 = (n: number): number[] => (n < 0x80 ? [n] : [(n & 0x7f) | 0x80, ...varint7(n >>> 7)]);
 const batchOf = (fs: Finding[]): Buffer => encodeBatchMessage(fs[0]?.seq ?? 0, fs.at(-1)?.seq ?? 0, fs.map(encodeFinding));
 
 function fim(i: number): Finding {
@@ -110,5 +112,21 @@ describe('decodeBatchMessage', () => {
     bad[at] = 0xff;
     expect(decodeBatchMessage(bad)).toBeUndefined();
     expect(() => decode(T.AgentMessage, bad)).toThrow();
+  });
+
+  it('declines what reflection refuses though it could be read: field number 0, overlong tags and lengths (found by the fuzz test)', () => {
+    const f = encodeFinding(fim(1));
+    // Hand-made edge cases: an unknown field with number 0 (tag 0x02, length 0) appended to a finding;
+    // the finding's tag (0x1a) written in 6 bytes; the finding's length written in 6 bytes.
+    const fieldZero = encodeBatchMessage(2, 2, [Buffer.concat([f, Buffer.from([0x02, 0x00])])]);
+    const inner = (tag: number[], len: number[]): Buffer => Buffer.concat([Buffer.from([0x08, 0x02, 0x10, 0x02, ...tag, ...len]), f]);
+    const wrap = (b: Buffer): Buffer => Buffer.concat([Buffer.from([0x12]), Buffer.from(varint7(b.length)), b]);
+    const longTag = wrap(inner([0x9a, 0x80, 0x80, 0x80, 0x80, 0x00], varint7(f.length)));
+    const longLength = wrap(inner([0x1a], [...varint7(f.length).map((b) => b | 0x80), 0x80, 0x80, 0x80, 0x80, 0x00].slice(0, 6)));
+    expect(decodeBatchMessage(wrap(inner([0x1a], varint7(f.length))))).toEqual(decode(T.AgentMessage, wrap(inner([0x1a], varint7(f.length)))));
+    for (const [name, buf] of [['field 0', fieldZero], ['6-byte tag', longTag], ['6-byte length', longLength]] as const) {
+      expect(() => decode(T.AgentMessage, buf), name).toThrow();
+      expect(decodeBatchMessage(buf), name).toBeUndefined();
+    }
   });
 });
