@@ -118,3 +118,26 @@ describe('ingest pipeline: main-thread bookkeeping against what was committed', 
     }
   }, 30_000);
 });
+
+describe('ingest pipeline: numbers an agent may send that SQLite cannot hold', () => {
+  it('a finding or batch with a sequence number beyond 2^53 is refused or clamped, never a batch the store refuses forever', async () => {
+    const store = await storeWithAgent('a-huge-seq');
+    try {
+      const p = buildPipeline({ store, evaluate: () => [], log: logger('test') });
+      const agent = { id: 'a-huge-seq', hostName: 'h' };
+      // What the decoders give for a uint64 of 2^64-1 (hand-made edge case: a broken or hostile agent).
+      const huge = 18446744073709551615;
+      const bad = { ...fim('/etc/huge'), seq: huge };
+      const r = await p.ingest(agent, { lastSeq: 5, findings: [fim('/etc/fine'), bad] });
+      expect(r).toMatchObject({ stored: 2, rejected: 1 });
+      const health = (await store.listFindings({ kind: 'health', limit: 10 })).items;
+      expect(health.map((h) => h.fields['event.action'])).toEqual(['finding-rejected']);
+      const r2 = await p.ingest(agent, { lastSeq: huge, findings: [fim('/etc/after')] });
+      expect(r2.stored).toBe(1);
+      expect(Number.isSafeInteger(r2.upToSeq)).toBe(true);
+      expect(Number.isSafeInteger((await store.getAgent(agent.id))!.lastSeq)).toBe(true);
+    } finally {
+      await store.close();
+    }
+  });
+});

@@ -84,17 +84,20 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
     const records: FindingRecord[] = [];
     const closers = new Map<string, { kind: FindingRecord['kind']; snapshotId: string }>();
     let rejected = 0;
-    let maxSeq = Number(batch.lastSeq) || 0;
+    // Sequence numbers are stored as SQLite integers: one beyond 2^53 (a uint64 from a broken or hostile
+    // agent) would make the store refuse the whole batch every time it is resent.
+    const safeSeq = (n: number): number => (Number.isSafeInteger(n) && n > 0 ? n : 0);
+    let maxSeq = safeSeq(Number(batch.lastSeq));
     for (const w of batch.findings) {
       const v = validateFinding(w);
       if (!v.ok) {
         rejected++;
-        maxSeq = Math.max(maxSeq, Number.isSafeInteger(v.seq) ? v.seq : 0);
+        maxSeq = Math.max(maxSeq, safeSeq(v.seq));
         log.warn('finding refused', { 'agent.id': agent.id, 'finding.id': v.id, 'finding.seq': v.seq, reason: v.reason });
         // The refusal itself is kept as a health finding, so nothing disappears without a trace.
         records.push({
-          id: `rejected-${agent.id}-${v.seq}-${randomUUID().slice(0, 8)}`, agentId: agent.id, hostName: agent.hostName,
-          seq: v.seq, observedAt: receivedAt, receivedAt, check: 'collector', kind: 'health', family: 'event',
+          id: `rejected-${agent.id}-${safeSeq(v.seq)}-${randomUUID().slice(0, 8)}`, agentId: agent.id, hostName: agent.hostName,
+          seq: safeSeq(v.seq), observedAt: receivedAt, receivedAt, check: 'collector', kind: 'health', family: 'event',
           stateKey: '', snapshotId: '',
           fields: { 'event.action': 'finding-rejected', 'event.category': 'host', 'error.message': v.reason, 'canhgac.rejected.id': v.id },
         });
