@@ -113,6 +113,32 @@ describe('sqlite commit thread: failure modes', () => {
     expect((await s.knownFindingIds(['after'])).size).toBe(1);
   }, 30_000);
 
+  it('a worker that runs out of memory inside a transaction: what it did is rolled back and its lock released', async () => {
+    const s = await openStore();
+    const a = agent('a1');
+    await s.upsertAgent(a);
+    // 100,000 current package items, then a snapshot close on a worker with a small heap: the DELETE runs,
+    // and collecting the 100,000 removed keys runs the worker out of memory with the transaction open.
+    const N = 100_000;
+    for (let i = 0; i < N; i += 10_000) {
+      await s.commit({ ...commitOf(a, [], 1), findings: Array.from({ length: 10_000 }, (_, k) => ({ ...finding(a, `pkg-${i + k}-with-a-longer-state-key`), snapshotId: 'old' })) });
+    }
+    const thread = startCommitThread(s.file, 'FULL', { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 });
+    // The worker runs under that limit (a small commit goes through): what runs it out of memory is the close.
+    await thread.commit(commitOf(a, ['tiny'], 1));
+    const closing: IngestCommit = { ...commitOf(a, ['new-snapshot-item'], 2), closedSnapshots: [{ kind: 'package', snapshotId: 'new' }] };
+    closing.findings[0] = { ...closing.findings[0]!, snapshotId: 'new', observedAt: '2025-01-01T00:02:00.000Z' };
+    await expect(thread.commit(closing)).rejects.toMatchObject({ code: StoreCodes.UNAVAILABLE, message: expect.stringMatching(/commit thread failed .*memory/) });
+    await thread.close();
+    // Nothing of it stayed, and the file is writable at once (no lock left behind by the dead connection).
+    expect((await s.countFindings('kind', { agentId: a.id })).package).toBe(N + 1);
+    expect((await s.knownFindingIds(['new-snapshot-item'])).size).toBe(0);
+    const t = Date.now();
+    await s.commit(commitOf(a, ['after'], 3));
+    expect(Date.now() - t).toBeLessThan(4000);
+    expect(await s.getAgent(a.id)).toMatchObject({ lastSeq: 3 });
+  }, 60_000);
+
   it('a file-size limit hit mid-commit (as on a full disk): the commit fails with STORE_UNAVAILABLE, the worker stays, smaller commits go on', async () => {
     const s = await openStore();
     const a = agent('a1');
