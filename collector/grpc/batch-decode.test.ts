@@ -114,6 +114,24 @@ describe('decodeBatchMessage', () => {
     expect(() => decode(T.AgentMessage, bad)).toThrow();
   });
 
+  it('declines repeated embedded messages, which reflection merges (found by the fuzz test)', () => {
+    // Hand-made edge cases: one value of field a.b holding two lists ["x"] and ["y"]; one entry holding two values.
+    const list = (x: string): Buffer => Buffer.from([0x2a, x.length + 2, 0x0a, x.length, ...Buffer.from(x)]);
+    const entry = (values: Buffer[]): Buffer => {
+      const e = Buffer.concat([Buffer.from([0x0a, 0x03]), Buffer.from('a.b'), ...values.map((v) => Buffer.concat([Buffer.from([0x12, v.length]), v]))]);
+      return Buffer.concat([Buffer.from([0x4a, e.length]), e]);
+    };
+    const withEntry = (e: Buffer): Buffer => encodeBatchMessage(1, 1, [Buffer.concat([encodeFinding(fim(1)), e])]);
+    for (const buf of [withEntry(entry([Buffer.concat([list('x'), list('y')])])), withEntry(entry([list('x'), list('y')]))]) {
+      const merged = decode(T.AgentMessage, buf) as { batch: { findings: { fields: Record<string, unknown> }[] } };
+      expect(merged.batch.findings[0]!.fields['a.b']).toEqual({ list: { values: ['x', 'y'] }, v: 'list' });
+      expect(decodeBatchMessage(buf)).toBeUndefined();
+    }
+    // One list is the common case and stays on the fast path.
+    const one = withEntry(entry([list('x')]));
+    expect(decodeBatchMessage(one)).toEqual(decode(T.AgentMessage, one));
+  });
+
   it('declines what reflection refuses though it could be read: field number 0, overlong tags and lengths (found by the fuzz test)', () => {
     const f = encodeFinding(fim(1));
     // Hand-made edge cases: an unknown field with number 0 (tag 0x02, length 0) appended to a finding;

@@ -7,7 +7,7 @@
  * It gives the same result as `decode(T.AgentMessage, buf)` for every well-formed batch (the test holds
  * it to that on agent-built batches and on random ones). Anything else — other message bodies, a
  * batch followed by more fields, a wire type that does not fit its field, truncation, invalid UTF-8,
- * two members of one `FieldValue` oneof — is handed back (`undefined`) to the reflection decoder, which
+ * two members of one `FieldValue` oneof, a repeated embedded message (which merges) — is handed back (`undefined`) to the reflection decoder, which
  * stays the judge of malformed input.
  */
 import { isUtf8 } from 'node:buffer';
@@ -190,7 +190,13 @@ function fieldValue(c: Cursor, end: number): WireFieldValue {
       case (2 << 3) | 0: out = { i: c.sint64(), v: 'i' }; break;
       case (3 << 3) | 1: out = { d: c.double(), v: 'd' }; break;
       case (4 << 3) | 0: c.varint64(); out = { b: c.lo !== 0, v: 'b' }; break;
-      case (5 << 3) | 2: { const e = c.delimited(); out = { list: { values: stringList(c, e) }, v: 'list' }; break; }
+      case (5 << 3) | 2: {
+        // A second list in one value merges with the first (an embedded message repeated): reflection's job.
+        if (out.v === 'list') throw new Malformed();
+        const e = c.delimited();
+        out = { list: { values: stringList(c, e) }, v: 'list' };
+        break;
+      }
       default: throw new Malformed();
     }
   }
@@ -218,7 +224,12 @@ function finding(c: Cursor, end: number): WireFinding {
         while (c.pos < e) {
           const t = c.tag();
           if (t === ((1 << 3) | 2)) key = c.string();
-          else if (t === ((2 << 3) | 2)) { const ve = c.delimited(); value = fieldValue(c, ve); }
+          else if (t === ((2 << 3) | 2)) {
+            // A second value in one entry is merged into the first by reflection: let it decide.
+            if (value !== undefined) throw new Malformed();
+            const ve = c.delimited();
+            value = fieldValue(c, ve);
+          }
           else throw new Malformed();
         }
         if (c.pos !== e || value === undefined || key === '__proto__') throw new Malformed();
