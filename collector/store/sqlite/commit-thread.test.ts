@@ -139,6 +139,21 @@ describe('sqlite commit thread: failure modes', () => {
     expect(await s.getAgent(a.id)).toMatchObject({ lastSeq: 3 });
   }, 60_000);
 
+  it('a malformed commit (a caller bug: no findings list) fails alone; the commits sent with it, of other agents, are not taken down', async () => {
+    const s = await openStore();
+    const a = agent('a1');
+    const b = agent('b1');
+    await s.upsertAgent(a);
+    await s.upsertAgent(b);
+    await s.commit(commitOf(a, ['warm']));
+    // Hand-made bad input: what a JavaScript caller, or a bug, could pass.
+    const broken = { ...commitOf(b, []), findings: undefined } as unknown as IngestCommit;
+    const results = await Promise.allSettled([s.commit(commitOf(a, ['x1'], 2)), s.commit(broken), s.commit(commitOf(a, ['x2'], 3))]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect((results[1] as PromiseRejectedResult).reason).toMatchObject({ code: StoreCodes.INVALID_INPUT });
+    expect([...(await s.knownFindingIds(['x1', 'x2']))].sort()).toEqual(['x1', 'x2']);
+  });
+
   it('a file-size limit hit mid-commit (as on a full disk): the commit fails with STORE_UNAVAILABLE, the worker stays, smaller commits go on', async () => {
     const s = await openStore();
     const a = agent('a1');

@@ -72,6 +72,11 @@ export function startCommitThread(file: string, synchronous: Synchronous, limits
     get alive() { return !exited && !fatal; },
     commit(c) {
       if (fatal) return Promise.reject(fatal);
+      // The worker groups commits by their number of findings: one without its lists (a caller's bug)
+      // would throw there and take down the commits of every agent waiting with it.
+      if (!Array.isArray(c?.findings) || !Array.isArray(c.closedSnapshots) || !Array.isArray(c.alerts)) {
+        return Promise.reject(new StoreError(StoreCodes.INVALID_INPUT, 'a commit needs findings, closedSnapshots and alerts lists'));
+      }
       const id = nextId++;
       return new Promise<CommitResult>((resolve, reject) => {
         try {
