@@ -12,6 +12,8 @@ import { T, decode, encode, encodeBatchMessage } from '../../proto/index.js';
 import { decodeBatchMessage } from './batch-decode.js';
 
 const encodeFinding = (f: Finding): Buffer => encode(T.Finding, toWire(f) as unknown as Record<string, unknown>);
+/** Minimal varint (values below 2^28). */
+const varint7 = (n: number): number[] => (n < 0x80 ? [n] : [(n & 0x7f) | 0x80, ...varint7(n >>> 7)]);
 const batchOf = (fs: Finding[]): Buffer => encodeBatchMessage(fs[0]?.seq ?? 0, fs.at(-1)?.seq ?? 0, fs.map(encodeFinding));
 
 function fim(i: number): Finding {
@@ -110,5 +112,39 @@ describe('decodeBatchMessage', () => {
     bad[at] = 0xff;
     expect(decodeBatchMessage(bad)).toBeUndefined();
     expect(() => decode(T.AgentMessage, bad)).toThrow();
+  });
+
+  it('declines repeated embedded messages, which reflection merges (found by the fuzz test)', () => {
+    // Hand-made edge cases: one value of field a.b holding two lists ["x"] and ["y"]; one entry holding two values.
+    const list = (x: string): Buffer => Buffer.from([0x2a, x.length + 2, 0x0a, x.length, ...Buffer.from(x)]);
+    const entry = (values: Buffer[]): Buffer => {
+      const e = Buffer.concat([Buffer.from([0x0a, 0x03]), Buffer.from('a.b'), ...values.map((v) => Buffer.concat([Buffer.from([0x12, v.length]), v]))]);
+      return Buffer.concat([Buffer.from([0x4a, e.length]), e]);
+    };
+    const withEntry = (e: Buffer): Buffer => encodeBatchMessage(1, 1, [Buffer.concat([encodeFinding(fim(1)), e])]);
+    for (const buf of [withEntry(entry([Buffer.concat([list('x'), list('y')])])), withEntry(entry([list('x'), list('y')]))]) {
+      const merged = decode(T.AgentMessage, buf) as { batch: { findings: { fields: Record<string, unknown> }[] } };
+      expect(merged.batch.findings[0]!.fields['a.b']).toEqual({ list: { values: ['x', 'y'] }, v: 'list' });
+      expect(decodeBatchMessage(buf)).toBeUndefined();
+    }
+    // One list is the common case and stays on the fast path.
+    const one = withEntry(entry([list('x')]));
+    expect(decodeBatchMessage(one)).toEqual(decode(T.AgentMessage, one));
+  });
+
+  it('declines what reflection refuses though it could be read: field number 0, overlong tags and lengths (found by the fuzz test)', () => {
+    const f = encodeFinding(fim(1));
+    // Hand-made edge cases: an unknown field with number 0 (tag 0x02, length 0) appended to a finding;
+    // the finding's tag (0x1a) written in 6 bytes; the finding's length written in 6 bytes.
+    const fieldZero = encodeBatchMessage(2, 2, [Buffer.concat([f, Buffer.from([0x02, 0x00])])]);
+    const inner = (tag: number[], len: number[]): Buffer => Buffer.concat([Buffer.from([0x08, 0x02, 0x10, 0x02, ...tag, ...len]), f]);
+    const wrap = (b: Buffer): Buffer => Buffer.concat([Buffer.from([0x12]), Buffer.from(varint7(b.length)), b]);
+    const longTag = wrap(inner([0x9a, 0x80, 0x80, 0x80, 0x80, 0x00], varint7(f.length)));
+    const longLength = wrap(inner([0x1a], [...varint7(f.length).map((b) => b | 0x80), 0x80, 0x80, 0x80, 0x80, 0x00].slice(0, 6)));
+    expect(decodeBatchMessage(wrap(inner([0x1a], varint7(f.length))))).toEqual(decode(T.AgentMessage, wrap(inner([0x1a], varint7(f.length)))));
+    for (const [name, buf] of [['field 0', fieldZero], ['6-byte tag', longTag], ['6-byte length', longLength]] as const) {
+      expect(() => decode(T.AgentMessage, buf), name).toThrow();
+      expect(decodeBatchMessage(buf), name).toBeUndefined();
+    }
   });
 });

@@ -7,7 +7,7 @@
  * It gives the same result as `decode(T.AgentMessage, buf)` for every well-formed batch (the test holds
  * it to that on agent-built batches and on random ones). Anything else — other message bodies, a
  * batch followed by more fields, a wire type that does not fit its field, truncation, invalid UTF-8,
- * two members of one `FieldValue` oneof — is handed back (`undefined`) to the reflection decoder, which
+ * two members of one `FieldValue` oneof, a repeated embedded message (which merges) — is handed back (`undefined`) to the reflection decoder, which
  * stays the judge of malformed input.
  */
 import { isUtf8 } from 'node:buffer';
@@ -87,9 +87,33 @@ class Cursor {
     return d;
   }
 
+  /**
+   * A tag or a length prefix: a varint of at most 5 bytes whose value fits in `max5` bits of the fifth
+   * byte (reflection refuses longer or larger encodings: "invalid tag encoding", "invalid length encoding").
+   */
+  varint32(max5: number): number {
+    const b = this.buf;
+    let v = 0;
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (this.pos >= this.end) throw new Malformed();
+      const c = b[this.pos++]!;
+      v |= (c & 0x7f) << shift;
+      if (c < 0x80) return v >>> 0;
+    }
+    if (this.pos >= this.end) throw new Malformed();
+    const c = b[this.pos++]!;
+    if (c > max5) throw new Malformed();
+    return (v | (c << 28)) >>> 0;
+  }
+
+  /** A field's tag (field number and wire type). */
+  tag(): number {
+    return this.varint32(0x0f);
+  }
+
   /** End of a length-delimited field that starts here. */
   delimited(): number {
-    const n = this.uint32();
+    const n = this.varint32(0x07);
     const end = this.pos + n;
     if (end > this.end) throw new Malformed();
     return end;
@@ -129,8 +153,10 @@ class Cursor {
     return b.toString('utf8', start, end);
   }
 
-  skip(wireType: number): void {
-    switch (wireType) {
+  /** Skips an unknown field; field number 0 is illegal (reflection refuses it), so is a group. */
+  skip(tag: number): void {
+    if (tag >>> 3 === 0) throw new Malformed();
+    switch (tag & 7) {
       case 0: this.varint64(); break;
       case 1: this.pos += 8; break;
       case 2: this.pos = this.delimited(); break;
@@ -144,7 +170,7 @@ class Cursor {
 function stringList(c: Cursor, end: number): string[] {
   const values: string[] = [];
   while (c.pos < end) {
-    if (c.uint32() !== ((1 << 3) | 2)) throw new Malformed();
+    if (c.tag() !== ((1 << 3) | 2)) throw new Malformed();
     values.push(c.string());
   }
   if (c.pos !== end) throw new Malformed();
@@ -156,7 +182,7 @@ const FIELD_VALUE_MEMBERS: readonly (string | undefined)[] = [undefined, 's', 'i
 function fieldValue(c: Cursor, end: number): WireFieldValue {
   let out: WireFieldValue = {};
   while (c.pos < end) {
-    const tag = c.uint32();
+    const tag = c.tag();
     // Two different members of the oneof in one value: reflection keeps both, so let it decide.
     if (out.v !== undefined && out.v !== FIELD_VALUE_MEMBERS[tag >>> 3]) throw new Malformed();
     switch (tag) {
@@ -164,7 +190,13 @@ function fieldValue(c: Cursor, end: number): WireFieldValue {
       case (2 << 3) | 0: out = { i: c.sint64(), v: 'i' }; break;
       case (3 << 3) | 1: out = { d: c.double(), v: 'd' }; break;
       case (4 << 3) | 0: c.varint64(); out = { b: c.lo !== 0, v: 'b' }; break;
-      case (5 << 3) | 2: { const e = c.delimited(); out = { list: { values: stringList(c, e) }, v: 'list' }; break; }
+      case (5 << 3) | 2: {
+        // A second list in one value merges with the first (an embedded message repeated): reflection's job.
+        if (out.v === 'list') throw new Malformed();
+        const e = c.delimited();
+        out = { list: { values: stringList(c, e) }, v: 'list' };
+        break;
+      }
       default: throw new Malformed();
     }
   }
@@ -175,7 +207,7 @@ function fieldValue(c: Cursor, end: number): WireFieldValue {
 function finding(c: Cursor, end: number): WireFinding {
   const f: WireFinding = { id: '', seq: 0, observedAtMs: 0, check: '', kind: '', stateKey: '', snapshotId: '', snapshotTotal: 0, fields: {} };
   while (c.pos < end) {
-    const tag = c.uint32();
+    const tag = c.tag();
     switch (tag) {
       case (1 << 3) | 2: f.id = c.string(); break;
       case (2 << 3) | 0: f.seq = c.uint64(); break;
@@ -190,9 +222,14 @@ function finding(c: Cursor, end: number): WireFinding {
         let key = '';
         let value: WireFieldValue | undefined;
         while (c.pos < e) {
-          const t = c.uint32();
+          const t = c.tag();
           if (t === ((1 << 3) | 2)) key = c.string();
-          else if (t === ((2 << 3) | 2)) { const ve = c.delimited(); value = fieldValue(c, ve); }
+          else if (t === ((2 << 3) | 2)) {
+            // A second value in one entry is merged into the first by reflection: let it decide.
+            if (value !== undefined) throw new Malformed();
+            const ve = c.delimited();
+            value = fieldValue(c, ve);
+          }
           else throw new Malformed();
         }
         if (c.pos !== e || value === undefined || key === '__proto__') throw new Malformed();
@@ -201,7 +238,7 @@ function finding(c: Cursor, end: number): WireFinding {
       }
       default:
         if ((tag >>> 3) >= 1 && (tag >>> 3) <= 9) throw new Malformed();
-        c.skip(tag & 7);
+        c.skip(tag);
     }
   }
   if (c.pos !== end) throw new Malformed();
@@ -215,17 +252,17 @@ function finding(c: Cursor, end: number): WireFinding {
 export function decodeBatchMessage(buf: Buffer): Record<string, unknown> | undefined {
   try {
     const c = new Cursor(buf, 0, buf.length);
-    if (c.uint32() !== ((2 << 3) | 2)) return undefined;
+    if (c.tag() !== ((2 << 3) | 2)) return undefined;
     const end = c.delimited();
     if (end !== buf.length) return undefined;
     const batch = { firstSeq: 0, lastSeq: 0, findings: [] as WireFinding[] };
     while (c.pos < end) {
-      const tag = c.uint32();
+      const tag = c.tag();
       if (tag === ((1 << 3) | 0)) batch.firstSeq = c.uint64();
       else if (tag === ((2 << 3) | 0)) batch.lastSeq = c.uint64();
       else if (tag === ((3 << 3) | 2)) { const e = c.delimited(); batch.findings.push(finding(c, e)); }
       else if ((tag >>> 3) >= 1 && (tag >>> 3) <= 3) return undefined;
-      else c.skip(tag & 7);
+      else c.skip(tag);
     }
     if (c.pos !== end) return undefined;
     return { batch, body: 'batch' };

@@ -1,11 +1,12 @@
 /**
- * The collector's gRPC services over a real socket with real TLS: enrollment, mutual TLS, and bad input
- * on the stream (malformed protobuf, oversize message, invalid findings) — refused, stream survives.
+ * The collector's gRPC services over a real socket with real TLS: enrollment, mutual TLS, bad input on the stream
+ * (malformed protobuf, oversize message, invalid findings) — refused, stream survives — and a store that cannot write.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { T, agentStreamService } from '../../proto/index.js';
@@ -114,6 +115,34 @@ describe('AgentStream with bad input', () => {
     expect(rej?.fields['error.message']).toMatch(/unknown kind/);
     s.close();
   });
+
+  it('a batch the store cannot write is not acked: the stream ends with UNAVAILABLE, the resend on a new stream is acked and stored once', async () => {
+    const s = rawStream();
+    s.send({ hello: { agentId: identity.agentId } });
+    await s.next((m) => m.body === 'ack');
+    // A real lock: another connection holds the database's write lock past the 5 s busy timeout.
+    const lock = new Database(join(dir, 'canhgac.db'));
+    lock.exec('BEGIN IMMEDIATE');
+    const batch = { batch: { firstSeq: 10, lastSeq: 11, findings: [wireFinding(10), wireFinding(11)] } };
+    try {
+      s.send(batch);
+      const e = await s.next((m) => m.body === 'ack' && (m.ack as { upToSeq: number }).upToSeq >= 10, 15_000).then(() => undefined, (x: unknown) => x);
+      expect(e).toMatchObject({ code: grpc.status.UNAVAILABLE, details: expect.stringContaining('locked') });
+    } finally {
+      lock.exec('ROLLBACK');
+      lock.close();
+      s.close();
+    }
+    const ids = batch.batch.findings.map((f) => f.id as string);
+    expect((await collector.store.knownFindingIds(ids)).size).toBe(0);
+    const again = rawStream();
+    again.send({ hello: { agentId: identity.agentId } });
+    await again.next((m) => m.body === 'ack');
+    again.send(batch);
+    await again.next((m) => m.body === 'ack' && (m.ack as { upToSeq: number }).upToSeq === 11);
+    expect((await collector.store.knownFindingIds(ids)).size).toBe(2);
+    again.close();
+  }, 30_000);
 
   it('refuses a hello that names another agent than the certificate', async () => {
     const s = rawStream();

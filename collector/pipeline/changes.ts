@@ -7,7 +7,8 @@
  * anything of it is committed); the new snapshot's keys are gathered in memory until it closes. The very
  * first snapshot of a host and kind is a baseline: it derives nothing. If the collector restarts in the
  * middle of a snapshot, additions in the part before the restart are not derived (removals still are,
- * because the store reports them).
+ * because the store reports them). Derived events whose own commit failed are kept by the pipeline and
+ * committed before the agent's next batch (ingest.ts); a restart before then loses them.
  */
 import { createHash } from 'node:crypto';
 import type { FindingKind, FindingRecord } from '../../common/finding.js';

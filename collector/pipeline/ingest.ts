@@ -1,7 +1,10 @@
 /**
  * The ingest pipeline (DESIGN §1): validate → dedupe by finding id → enrich → evaluate rules → persist.
  * `ingest` resolves only after the store committed the batch; the caller acks `upToSeq` after that.
- * Per agent, batches must be ingested one at a time (the stream handler serialises them).
+ * Per agent, batches are ingested one at a time, in the order `ingest` was called: the stream handler
+ * serialises one stream's batches, and the pipeline serialises an agent's streams (an agent that
+ * reconnects while its old stream's batch is still being written resends that batch on the new one; it
+ * must see the first write, or both pass the duplicate check and the alerts are applied twice).
  */
 import { randomUUID } from 'node:crypto';
 import { KIND_FAMILY, type FindingRecord } from '../../common/finding.js';
@@ -49,61 +52,98 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
     }
     return alerts;
   };
-  return {
-    async ingest(agent, batch) {
-      const receivedAt = new Date().toISOString();
-      const records: FindingRecord[] = [];
-      const closers = new Map<string, { kind: FindingRecord['kind']; snapshotId: string }>();
-      let rejected = 0;
-      let maxSeq = Number(batch.lastSeq) || 0;
-      for (const w of batch.findings) {
-        const v = validateFinding(w);
-        if (!v.ok) {
-          rejected++;
-          maxSeq = Math.max(maxSeq, Number.isSafeInteger(v.seq) ? v.seq : 0);
-          log.warn('finding refused', { 'agent.id': agent.id, 'finding.id': v.id, 'finding.seq': v.seq, reason: v.reason });
-          // The refusal itself is kept as a health finding, so nothing disappears without a trace.
-          records.push({
-            id: `rejected-${agent.id}-${v.seq}-${randomUUID().slice(0, 8)}`, agentId: agent.id, hostName: agent.hostName,
-            seq: v.seq, observedAt: receivedAt, receivedAt, check: 'collector', kind: 'health', family: 'event',
-            stateKey: '', snapshotId: '',
-            fields: { 'event.action': 'finding-rejected', 'event.category': 'host', 'error.message': v.reason, 'canhgac.rejected.id': v.id },
-          });
-          continue;
-        }
-        const f = v.finding;
-        maxSeq = Math.max(maxSeq, f.seq);
+  /** Each agent's last ingest: the next one of that agent starts after it settled. */
+  const lanes = new Map<string, Promise<unknown>>();
+  /**
+   * Change events derived after a commit whose own commit then failed: the batch that closed the snapshot
+   * is stored, so its resend derives nothing; they are committed before the agent's next batch instead.
+   */
+  const pendingDerived = new Map<string, FindingRecord[]>();
+
+  const commitDerived = async (agent: AgentIdentity, derived: FindingRecord[], upToSeq: number, at: string) => {
+    try {
+      // Some may be stored already (a commit that failed after it was written, e.g. the commit thread died).
+      const known = await store.knownFindingIds(derived.map((r) => r.id));
+      const fresh = known.size ? derived.filter((r) => !known.has(r.id)) : derived;
+      if (!fresh.length) return { alertsCreated: 0, alertsFolded: 0 };
+      return await store.commit({ agentId: agent.id, findings: fresh, closedSnapshots: [], alerts: evaluateAll(fresh), upToSeq, lastSeen: at });
+    } catch (e) {
+      pendingDerived.set(agent.id, derived);
+      log.warn('change events not stored yet', { 'agent.id': agent.id, count: derived.length, error: (e as Error).message });
+      throw e;
+    }
+  };
+
+  const ingestOne: Pipeline['ingest'] = async (agent, batch) => {
+    const pending = pendingDerived.get(agent.id);
+    if (pending) {
+      pendingDerived.delete(agent.id);
+      await commitDerived(agent, pending, 0, new Date().toISOString());
+    }
+    const receivedAt = new Date().toISOString();
+    const records: FindingRecord[] = [];
+    const closers = new Map<string, { kind: FindingRecord['kind']; snapshotId: string }>();
+    let rejected = 0;
+    // Sequence numbers are stored as SQLite integers: one beyond 2^53 (a uint64 from a broken or hostile
+    // agent) would make the store refuse the whole batch every time it is resent.
+    const safeSeq = (n: number): number => (Number.isSafeInteger(n) && n > 0 ? n : 0);
+    let maxSeq = safeSeq(Number(batch.lastSeq));
+    for (const w of batch.findings) {
+      const v = validateFinding(w);
+      if (!v.ok) {
+        rejected++;
+        maxSeq = Math.max(maxSeq, safeSeq(v.seq));
+        log.warn('finding refused', { 'agent.id': agent.id, 'finding.id': v.id, 'finding.seq': v.seq, reason: v.reason });
+        // The refusal itself is kept as a health finding, so nothing disappears without a trace.
         records.push({
-          id: f.id, agentId: agent.id, hostName: agent.hostName, seq: f.seq, observedAt: f.observedAt, receivedAt,
-          check: f.check, kind: f.kind, family: KIND_FAMILY[f.kind], stateKey: f.stateKey, snapshotId: f.snapshotId, fields: f.fields,
+          id: `rejected-${agent.id}-${safeSeq(v.seq)}-${randomUUID().slice(0, 8)}`, agentId: agent.id, hostName: agent.hostName,
+          seq: safeSeq(v.seq), observedAt: receivedAt, receivedAt, check: 'collector', kind: 'health', family: 'event',
+          stateKey: '', snapshotId: '',
+          fields: { 'event.action': 'finding-rejected', 'event.category': 'host', 'error.message': v.reason, 'canhgac.rejected.id': v.id },
         });
-        if (f.snapshotId && f.snapshotTotal > 0) closers.set(f.id, { kind: f.kind, snapshotId: f.snapshotId });
+        continue;
       }
-      const known = await store.knownFindingIds(records.map((r) => r.id));
-      const fresh = known.size ? records.filter((r) => !known.has(r.id)) : records;
-      // Only a snapshot's closing item that is new closes it: a replay must not close an old snapshot again.
-      const closed: { kind: FindingRecord['kind']; snapshotId: string }[] = [];
-      if (closers.size) for (const r of fresh) { const c = closers.get(r.id); if (c) closed.push(c); }
-      await changes.observe(fresh);
-      const alerts = evaluateAll(fresh);
-      const result = await store.commit({
-        agentId: agent.id, findings: fresh, closedSnapshots: closed, alerts, upToSeq: maxSeq, lastSeen: receivedAt,
+      const f = v.finding;
+      maxSeq = Math.max(maxSeq, f.seq);
+      records.push({
+        id: f.id, agentId: agent.id, hostName: agent.hostName, seq: f.seq, observedAt: f.observedAt, receivedAt,
+        check: f.check, kind: f.kind, family: KIND_FAMILY[f.kind], stateKey: f.stateKey, snapshotId: f.snapshotId, fields: f.fields,
       });
-      // Change events derived from the snapshots this batch closed (listener-added, package-removed, …).
-      const derived = changes.derive(agent.id, closed, result.removed, receivedAt);
-      if (derived.length) {
-        const more = await store.commit({
-          agentId: agent.id, findings: derived, closedSnapshots: [], alerts: evaluateAll(derived), upToSeq: maxSeq, lastSeen: receivedAt,
-        });
-        result.alertsCreated += more.alertsCreated;
-        result.alertsFolded += more.alertsFolded;
-      }
-      const out: IngestResult = {
-        upToSeq: maxSeq, stored: fresh.length, duplicates: records.length - fresh.length, rejected,
-        alerts: result.alertsCreated + result.alertsFolded,
-      };
-      deps.onCommitted?.(agent, out);
-      return out;
+      if (f.snapshotId && f.snapshotTotal > 0) closers.set(f.id, { kind: f.kind, snapshotId: f.snapshotId });
+    }
+    const known = await store.knownFindingIds(records.map((r) => r.id));
+    const fresh = known.size ? records.filter((r) => !known.has(r.id)) : records;
+    // Only a snapshot's closing item that is new closes it: a replay must not close an old snapshot again.
+    const closed: { kind: FindingRecord['kind']; snapshotId: string }[] = [];
+    if (closers.size) for (const r of fresh) { const c = closers.get(r.id); if (c) closed.push(c); }
+    await changes.observe(fresh);
+    const alerts = evaluateAll(fresh);
+    const result = await store.commit({
+      agentId: agent.id, findings: fresh, closedSnapshots: closed, alerts, upToSeq: maxSeq, lastSeen: receivedAt,
+    });
+    // Change events derived from the snapshots this batch closed (listener-added, package-removed, …).
+    const derived = changes.derive(agent.id, closed, result.removed, receivedAt);
+    if (derived.length) {
+      const more = await commitDerived(agent, derived, maxSeq, receivedAt);
+      result.alertsCreated += more.alertsCreated;
+      result.alertsFolded += more.alertsFolded;
+    }
+    const out: IngestResult = {
+      upToSeq: maxSeq, stored: fresh.length, duplicates: records.length - fresh.length, rejected,
+      alerts: result.alertsCreated + result.alertsFolded,
+    };
+    deps.onCommitted?.(agent, out);
+    return out;
+  };
+
+  return {
+    ingest(agent, batch) {
+      const previous = lanes.get(agent.id) ?? Promise.resolve();
+      const run = previous.then(() => ingestOne(agent, batch), () => ingestOne(agent, batch));
+      const settled = run.then(() => undefined, () => undefined);
+      lanes.set(agent.id, settled);
+      void settled.then(() => { if (lanes.get(agent.id) === settled) lanes.delete(agent.id); });
+      return run;
     },
   };
 }

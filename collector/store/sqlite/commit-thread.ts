@@ -4,7 +4,7 @@
  * evaluation, no acks — for its whole duration. The worker (commit-worker.ts) is started on the first
  * commit and its promise resolves only after the transaction committed.
  */
-import type { Worker } from 'node:worker_threads';
+import type { ResourceLimits, Worker } from 'node:worker_threads';
 import { StoreCodes, StoreError, type StoreCode } from '../errors.js';
 import type { CommitResult, IngestCommit } from '../types.js';
 import type { ToMain, ToWorker, WireError } from './commit-protocol.js';
@@ -27,9 +27,10 @@ function toError(w: WireError): Error {
   return Object.assign(new Error(w.message), w.stack ? { stack: w.stack } : {});
 }
 
-export function startCommitThread(file: string, synchronous: Synchronous): CommitThread {
+/** `limits`: the worker's V8 heap limits (the tests use them to make a worker run out of memory for real). */
+export function startCommitThread(file: string, synchronous: Synchronous, limits?: ResourceLimits): CommitThread {
   const worker: Worker = startModuleWorker(new URL('./commit-worker.js', import.meta.url), {
-    name: 'canhgac-sqlite-commit', workerData: { file, synchronous },
+    name: 'canhgac-sqlite-commit', workerData: { file, synchronous }, ...(limits ? { resourceLimits: limits } : {}),
   });
   const pending = new Map<number, { resolve(r: CommitResult): void; reject(e: Error): void }>();
   let nextId = 1;
@@ -71,6 +72,11 @@ export function startCommitThread(file: string, synchronous: Synchronous): Commi
     get alive() { return !exited && !fatal; },
     commit(c) {
       if (fatal) return Promise.reject(fatal);
+      // The worker groups commits by their number of findings: one without its lists (a caller's bug)
+      // would throw there and take down the commits of every agent waiting with it.
+      if (!Array.isArray(c?.findings) || !Array.isArray(c.closedSnapshots) || !Array.isArray(c.alerts)) {
+        return Promise.reject(new StoreError(StoreCodes.INVALID_INPUT, 'a commit needs findings, closedSnapshots and alerts lists'));
+      }
       const id = nextId++;
       return new Promise<CommitResult>((resolve, reject) => {
         try {

@@ -18,6 +18,19 @@ export const MAX_ALERT_FINDINGS = 100;
 
 const closedList = CLOSED_STATUSES.map((s) => `'${s}'`).join(', ');
 
+/**
+ * An alert whose findings in this commit were all stored before it (none of them new). An alert citing
+ * no finding of this commit (a correlation over earlier batches) is not a replay.
+ */
+function isReplay(u: AlertUpsert, inCommit: ReadonlySet<string>, inserted: ReadonlySet<string>): boolean {
+  let cited = false;
+  for (const id of u.findingIds) {
+    if (inserted.has(id)) return false;
+    if (inCommit.has(id)) cited = true;
+  }
+  return cited;
+}
+
 /** What each commit of a group came to: its result, or what it threw (it was rolled back alone). */
 export type GroupOutcome = { ok: true; result: CommitResult } | { ok: false; error: unknown };
 
@@ -87,6 +100,9 @@ export function prepareCommit(db: Database.Database): (group: IngestCommit[]) =>
     if (agentExists.get(c.agentId) === undefined) {
       throw new StoreError(StoreCodes.NOT_FOUND, `agent ${c.agentId} is not registered; nothing was stored`);
     }
+    // With alerts to apply: which findings of this commit were new (see isReplay below).
+    const inCommit = c.alerts.length ? new Set<string>() : undefined;
+    const inserted = c.alerts.length ? new Set<string>() : undefined;
     // The batch's findings share one receivedAt: canonicalised once.
     let receivedIn: string | undefined;
     let receivedAt = '';
@@ -107,7 +123,9 @@ export function prepareCommit(db: Database.Database): (group: IngestCommit[]) =>
         stateKey: f.stateKey, snapshotId: f.snapshotId ?? '', fields: JSON.stringify(f.fields), now,
       };
       // A finding already stored was already applied to the state: replaying it changes nothing.
-      if (insertFinding.run(row).changes === 1 && f.family === 'state') upsertState.run(row);
+      const isNew = insertFinding.run(row).changes === 1;
+      if (isNew && f.family === 'state') upsertState.run(row);
+      if (inCommit) { inCommit.add(f.id); if (isNew) inserted!.add(f.id); }
     }
     const removed: StateRemoval[] = [];
     const closed = new Set<string>();
@@ -122,6 +140,9 @@ export function prepareCommit(db: Database.Database): (group: IngestCommit[]) =>
     let alertsCreated = 0;
     let alertsFolded = 0;
     for (const u of c.alerts) {
+      // Its findings were all stored already: the same batch committed twice (a resend racing the first
+      // write, or an ack lost). The alert was applied with them; applying it again would count it twice.
+      if (inCommit && isReplay(u, inCommit, inserted!)) continue;
       if (upsertAlert(u, now) === 'created') alertsCreated++;
       else alertsFolded++;
     }
