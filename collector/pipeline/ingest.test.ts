@@ -13,7 +13,7 @@ import { logger } from '../../common/logger.js';
 import type { FindingRecord } from '../../common/finding.js';
 import { toWire, type WireFinding } from '../../proto/convert.js';
 import { T, decode } from '../../proto/index.js';
-import { StoreCodes } from '../store/errors.js';
+import { StoreCodes, StoreError } from '../store/errors.js';
 import { SqliteStore } from '../store/sqlite/store.js';
 import type { AlertUpsert, Store } from '../store/types.js';
 import { buildPipeline } from './ingest.js';
@@ -138,6 +138,68 @@ describe('ingest pipeline: numbers an agent may send that SQLite cannot hold', (
       expect(Number.isSafeInteger((await store.getAgent(agent.id))!.lastSeq)).toBe(true);
     } finally {
       await store.close();
+    }
+  });
+});
+
+describe('ingest pipeline: a batch the store refuses as invalid', () => {
+  it('is committed finding by finding; the one still refused becomes a finding-rejected record and the batch is acked', async () => {
+    const real = await storeWithAgent('a-poison');
+    // The real store, made to refuse one marked finding as a stand-in for a bug where validation lets
+    // through what the store cannot hold (no such input is known; the point is that it cannot wedge an agent).
+    const store: Store = new Proxy(real, {
+      get(target, prop, receiver) {
+        if (prop === 'commit') {
+          return async (c: Parameters<Store['commit']>[0]) => {
+            if (c.findings.some((f) => f.fields['file.path'] === '/etc/poison')) {
+              throw new StoreError(StoreCodes.INVALID_INPUT, 'field file.path holds a value the schema refuses (test)');
+            }
+            return target.commit(c);
+          };
+        }
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    try {
+      const p = buildPipeline({ store, evaluate, log: logger('test') });
+      const agent = { id: 'a-poison', hostName: 'h' };
+      const batch = [fim('/etc/ok-1'), fim('/etc/poison'), fim('/etc/ok-2')];
+      const last = Math.max(...batch.map((f) => Number(f.seq)));
+      const r = await p.ingest(agent, { lastSeq: last, findings: batch });
+      expect(r).toMatchObject({ upToSeq: last, rejected: 1 });
+      const fims = (await real.listFindings({ kind: 'fim', limit: 10 })).items.map((f) => f.fields['file.path']).sort();
+      expect(fims).toEqual(['/etc/ok-1', '/etc/ok-2']);
+      const health = (await real.listFindings({ kind: 'health', limit: 10 })).items;
+      expect(health).toHaveLength(1);
+      expect(health[0]!.fields).toMatchObject({ 'event.action': 'finding-rejected', 'canhgac.rejected.id': batch[1]!.id });
+      expect(String(health[0]!.fields['error.message'])).toContain('the store refused it');
+      expect((await real.getAgent(agent.id))!.lastSeq).toBe(last);
+      // Alerts of the findings that were stored: one each (evaluate gives one per path).
+      expect((await real.listAlerts({ limit: 10 })).items.length).toBeGreaterThanOrEqual(2);
+      // The agent resends the batch (its ack was lost): nothing new, nothing refused again.
+      const again = await p.ingest(agent, { lastSeq: last, findings: batch });
+      expect(again.upToSeq).toBe(last);
+    } finally {
+      await real.close();
+    }
+  });
+
+  it('other store failures (unavailable) are not treated as bad input: the batch is not acked', async () => {
+    const real = await storeWithAgent('a-unavailable');
+    const store: Store = new Proxy(real, {
+      get(target, prop, receiver) {
+        if (prop === 'commit') return async () => { throw new StoreError(StoreCodes.UNAVAILABLE, 'database is locked (test)'); };
+        const v = Reflect.get(target, prop, receiver) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    try {
+      const p = buildPipeline({ store, evaluate, log: logger('test') });
+      await expect(p.ingest({ id: 'a-unavailable', hostName: 'h' }, { lastSeq: seq + 1, findings: [fim('/etc/x')] })).rejects.toMatchObject({ code: StoreCodes.UNAVAILABLE });
+      expect((await real.getAgent('a-unavailable'))!.lastSeq).toBe(0);
+    } finally {
+      await real.close();
     }
   });
 });

@@ -10,7 +10,9 @@ import { randomUUID } from 'node:crypto';
 import { KIND_FAMILY, type FindingRecord } from '../../common/finding.js';
 import type { Logger } from '../../common/logger.js';
 import type { WireFinding } from '../../proto/convert.js';
-import type { AlertUpsert, Store } from '../store/types.js';
+import { isCanhGacError } from '../../common/errors.js';
+import { StoreCodes } from '../store/errors.js';
+import type { AlertUpsert, CommitResult, Store } from '../store/types.js';
 import { changeTracker } from './changes.js';
 import { validateFinding } from './validate.js';
 
@@ -74,6 +76,46 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
     }
   };
 
+  /**
+   * A batch the store refused as invalid: each finding is committed on its own; one the store still refuses
+   * is kept as a `finding-rejected` health record with the store's reason (never dropped without a trace),
+   * and the sequence is acknowledged so the agent moves on.
+   */
+  const commitIsolating = async (
+    agent: AgentIdentity, fresh: FindingRecord[], closers: Map<string, { kind: FindingRecord['kind']; snapshotId: string }>,
+    maxSeq: number, at: string, cause: Error,
+  ): Promise<{ result: CommitResult; refused: number }> => {
+    log.error('store refused a batch; committing its findings one by one', { 'agent.id': agent.id, count: fresh.length, error: cause.message });
+    const total: CommitResult = { alertsCreated: 0, alertsFolded: 0, removed: [] };
+    const refusals: FindingRecord[] = [];
+    for (const r of fresh) {
+      const c = closers.get(r.id);
+      try {
+        const one = await store.commit({ agentId: agent.id, findings: [r], closedSnapshots: c ? [c] : [], alerts: evaluateAll([r]), upToSeq: 0, lastSeen: at });
+        total.alertsCreated += one.alertsCreated;
+        total.alertsFolded += one.alertsFolded;
+        total.removed.push(...one.removed);
+      } catch (e) {
+        if (!(isCanhGacError(e) && e.code === StoreCodes.INVALID_INPUT)) throw e;
+        log.error('store refused a finding', { 'agent.id': agent.id, 'finding.id': r.id, 'finding.seq': r.seq, error: (e as Error).message });
+        refusals.push({
+          id: `rejected-${agent.id}-${r.seq}-${randomUUID().slice(0, 8)}`, agentId: agent.id, hostName: agent.hostName,
+          seq: r.seq, observedAt: at, receivedAt: at, check: 'collector', kind: 'health', family: 'event', stateKey: '', snapshotId: '',
+          fields: {
+            'event.action': 'finding-rejected', 'event.category': 'host', 'canhgac.rejected.id': r.id,
+            'error.message': `the store refused it: ${(e as Error).message}`.slice(0, 2000),
+          },
+        });
+      }
+    }
+    // The refusals and the batch's sequence, in one last commit: after it the agent is acknowledged.
+    const last = await store.commit({ agentId: agent.id, findings: refusals, closedSnapshots: [], alerts: evaluateAll(refusals), upToSeq: maxSeq, lastSeen: at });
+    total.alertsCreated += last.alertsCreated;
+    total.alertsFolded += last.alertsFolded;
+    total.removed.push(...last.removed);
+    return { result: total, refused: refusals.length };
+  };
+
   const ingestOne: Pipeline['ingest'] = async (agent, batch) => {
     const pending = pendingDerived.get(agent.id);
     if (pending) {
@@ -118,9 +160,19 @@ export function buildPipeline(deps: PipelineDeps): Pipeline {
     if (closers.size) for (const r of fresh) { const c = closers.get(r.id); if (c) closed.push(c); }
     await changes.observe(fresh);
     const alerts = evaluateAll(fresh);
-    const result = await store.commit({
-      agentId: agent.id, findings: fresh, closedSnapshots: closed, alerts, upToSeq: maxSeq, lastSeen: receivedAt,
-    });
+    let result: CommitResult;
+    try {
+      result = await store.commit({
+        agentId: agent.id, findings: fresh, closedSnapshots: closed, alerts, upToSeq: maxSeq, lastSeen: receivedAt,
+      });
+    } catch (e) {
+      // The store refusing what validation let through is a bug of ours, but acking nothing would make the
+      // agent resend this batch forever, holding back everything after it. Find the findings it refuses.
+      if (!(isCanhGacError(e) && e.code === StoreCodes.INVALID_INPUT) || fresh.length === 0) throw e;
+      const isolated = await commitIsolating(agent, fresh, closers, maxSeq, receivedAt, e as Error);
+      result = isolated.result;
+      rejected += isolated.refused;
+    }
     // Change events derived from the snapshots this batch closed (listener-added, package-removed, …).
     const derived = changes.derive(agent.id, closed, result.removed, receivedAt);
     if (derived.length) {
