@@ -128,14 +128,17 @@ describe('end to end: enrollment, streaming, alerts', () => {
     expect(foreign.code).toBe(grpc.status.UNAUTHENTICATED);
   });
 
-  it('loses nothing and stores nothing twice when the collector is killed with SIGKILL mid-stream', async () => {
+  it.each([
+    ['SIGKILL', 'killed (no clean shutdown)'],
+    ['SIGTERM', 'stopped (clean shutdown, exit 0)'],
+  ] as const)('loses nothing and stores nothing twice when the collector is %s mid-stream: %s', async (signal) => {
     // Every change must arrive one by one here, so the agent runs with a storm threshold above the burst.
     await agent?.stop();
     writeFimOnlyAgentConfig(agentDir, [fimDir], '    storm_threshold: 100000');
     agent = start(AGENT, ['run', '--data-dir', agentDir, '--collector', `127.0.0.1:${collector.port}`]);
     await agent.waitFor(/connected to collector/, 30_000);
     await new Promise((r) => setTimeout(r, 1500));
-    const burst = join(fimDir, 'burst');
+    const burst = join(fimDir, `burst-${signal}`);
     mkdirSync(burst);
     const N = 600;
     const writer = (async () => {
@@ -145,15 +148,22 @@ describe('end to end: enrollment, streaming, alerts', () => {
       }
     })();
     // Kill the collector while the burst is streaming, then start it again on the same port.
-    await until('some burst findings stored', async () => (await fimEvents(dataDir)).filter((e) => e.path.includes('/burst/')).length > 20 || undefined, 30_000, 50);
-    await collector.svc.stop('SIGKILL');
+    const inBurst = (e: { path: string }) => e.path.includes(`/burst-${signal}/`);
+    await until('some burst findings stored', async () => (await fimEvents(dataDir)).filter(inBurst).length > 20 || undefined, 30_000, 50);
+    const stoppedAt = Date.now();
+    const code = await collector.svc.stop(signal);
+    // A clean stop finishes the commits in flight and exits 0, promptly.
+    if (signal === 'SIGTERM') {
+      expect(code).toBe(0);
+      expect(Date.now() - stoppedAt).toBeLessThan(15_000);
+    }
     await writer;
     await agent!.waitFor(/collector connection lost/, 10_000); // the agent saw the outage and keeps its outbox
     writeCollectorConfig(dataDir, collector.port);
     collector = await startCollector(dataDir);
 
     const created = await until(`all ${N} burst creations`, async () => {
-      const ev = (await fimEvents(dataDir)).filter((e) => e.path.includes('/burst/') && e.action === 'created');
+      const ev = (await fimEvents(dataDir)).filter((e) => inBurst(e) && e.action === 'created');
       return ev.length >= N ? ev : undefined;
     }, 60_000, 500);
     const paths = created.map((e) => e.path);
