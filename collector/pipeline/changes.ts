@@ -24,6 +24,13 @@ interface Open {
 
 /** Kinds whose changes are worth an event (host facts change all the time: uptime). */
 const TRACKED: ReadonlySet<FindingKind> = new Set<FindingKind>(['package', 'listener', 'firewall']);
+/**
+ * Kinds whose previous snapshot is read for another purpose: an `sca` item gets the result the same check
+ * had in the host's previous snapshot as the collector stored it (`sca.check.previous_result`), so the
+ * change-only SCA rule does not fire again for a check that kept failing when the agent lost its own
+ * memory of the previous run (state directory wiped, agent reinstalled). No change events for them.
+ */
+const PREVIOUS_OF: ReadonlySet<FindingKind> = new Set<FindingKind>(['sca']);
 const MAX_OPEN = 10_000;
 const STALE_MS = 6 * 3600_000;
 
@@ -52,7 +59,7 @@ export function changeTracker(store: Store): ChangeTracker {
       const now = Date.now();
       purge(now);
       for (const r of records) {
-        if (r.family !== 'state' || !r.snapshotId || !TRACKED.has(r.kind)) continue;
+        if (r.family !== 'state' || !r.snapshotId || !(TRACKED.has(r.kind) || PREVIOUS_OF.has(r.kind))) continue;
         const k = keyOf(r.agentId, r.kind, r.snapshotId);
         let o = open.get(k);
         if (!o) {
@@ -63,6 +70,13 @@ export function changeTracker(store: Store): ChangeTracker {
         }
         o.seen.set(r.stateKey, r);
         o.touched = now;
+        if (r.kind === 'sca' && o.prev) {
+          // The collector's record wins over the agent's: it is what alerts were raised on. A check new to
+          // the host has no previous result (any result the agent claims for it is dropped).
+          const before = o.prev.get(r.stateKey)?.fields['sca.check.result'];
+          if (typeof before === 'string') r.fields['sca.check.previous_result'] = before;
+          else delete r.fields['sca.check.previous_result'];
+        }
       }
     },
     derive(agentId, closed, removed, at) {
