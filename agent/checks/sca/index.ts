@@ -63,6 +63,7 @@ export function scaFields(p: Policy, c: Policy['checks'][number], result: Result
     'compliance.tcvn': c.compliance.tcvn,
   };
   if (c.i18n?.vi.title) f['sca.check.title_vi'] = c.i18n.vi.title;
+  if (c.i18n?.vi.remediation) f['sca.check.remediation_vi'] = c.i18n.vi.remediation.trim();
   if (previous) f['sca.check.previous_result'] = previous;
   return f;
 }

@@ -13,12 +13,21 @@ import { parseNetAccountsPolicy } from '../../host/windows/net-accounts.js';
 import { parseRegQuery } from '../../host/windows/reg.js';
 import { combine, evaluateCheck, evaluateProbe, meets } from './evaluate.js';
 import type { ScaHost } from './host.js';
-import { createScaCheck, loadPolicies, programDir } from './index.js';
+import { createScaCheck, loadPolicies, programDir, scaFields } from './index.js';
 import { parsePolicy, type Probe } from './policy.js';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 const policiesDir = join(programDir(), 'rules', 'sca');
 const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', env: { LC_ALL: 'C', PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } }).trim();
+/** Why a Vietnamese text cannot be taken as a translation of `en`: missing, a copy, or without any Vietnamese letter. */
+function untranslated(where: string, vi: string | undefined, en: string): string[] {
+  if (vi === undefined || vi.trim() === '') return [`${where}: no Vietnamese text`];
+  if (vi.trim() === en.trim()) return [`${where}: identical to the English text`];
+  if (!VI_LETTER.test(vi.normalize('NFC'))) return [`${where}: no Vietnamese diacritics`];
+  return [];
+}
+/** Letters only Vietnamese uses here: đ and the vowels with tone marks or hats (NFC). */
+const VI_LETTER = /[đĐàáảãạăằắẳẵặâầấẩẫậèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ]/u;
 const ctx = (stateDir: string): CheckContext => ({ log: logger('test', { check: 'sca' }), stateDir, emit: async () => {} });
 
 describe('policies in rules/sca', () => {
@@ -34,11 +43,42 @@ describe('policies in rules/sca', () => {
     for (const p of policies) {
       for (const c of p.checks) {
         for (const fw of ['cis', 'nist_800_53', 'tcvn'] as const) expect(c.compliance[fw].length, `${c.id} ${fw}`).toBeGreaterThan(0);
-        expect(c.i18n?.vi.title, c.id).toBeTruthy();
         expect(ids.has(c.id), c.id).toBe(false);
         ids.add(c.id);
       }
     }
+  });
+
+  it('give every check a Vietnamese title and remediation that are translated, not copied', () => {
+    const problems: string[] = [];
+    for (const p of policies) {
+      for (const c of p.checks) {
+        const vi = c.i18n?.vi;
+        problems.push(...untranslated(`${p.policy.id}/${c.id} title`, vi?.title, c.title));
+        problems.push(...untranslated(`${p.policy.id}/${c.id} remediation`, vi?.remediation, c.remediation));
+      }
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('the translation guard catches a missing, copied or diacritic-free text (hand-written cases)', () => {
+    expect(untranslated('x', undefined, 'SSH refuses empty passwords')).toEqual(['x: no Vietnamese text']);
+    expect(untranslated('x', ' SSH refuses empty passwords ', 'SSH refuses empty passwords')).toEqual(['x: identical to the English text']);
+    expect(untranslated('x', 'SSH tu choi mat khau rong', 'SSH refuses empty passwords')).toEqual(['x: no Vietnamese diacritics']);
+    expect(untranslated('x', 'SSH từ chối mật khẩu rỗng', 'SSH refuses empty passwords')).toEqual([]);
+    // Decomposed (NFD) input counts as Vietnamese too.
+    expect(untranslated('x', 'SSH từ chối mật khẩu rỗng'.normalize('NFD'), 'SSH refuses empty passwords')).toEqual([]);
+  });
+
+  it('emit the Vietnamese title and remediation on each item', () => {
+    const p = byId('cg_debian');
+    const c = p.checks.find((x) => x.id === 'deb-ssh-root-login')!;
+    const f = scaFields(p, c, 'fail', 'sshd -T: permitrootlogin = yes (expected = no)', 'pass');
+    expect(f['sca.check.title_vi']).toBe('SSH không cho phép đăng nhập bằng tài khoản root');
+    expect(f['sca.check.remediation_vi']).toMatch(/^Đặt `PermitRootLogin no` trong \/etc\/ssh\/sshd_config/);
+    const english = { ...c, i18n: undefined };
+    const g = scaFields(p, english, 'fail', 'e', undefined);
+    expect('sca.check.title_vi' in g || 'sca.check.remediation_vi' in g).toBe(false);
   });
 
   it('refuse unknown keys, commands in probes and duplicate ids, naming file and path', () => {
