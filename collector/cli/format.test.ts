@@ -1,6 +1,10 @@
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FindingKind, FindingRecord } from '../../common/finding.js';
-import { findingsTable } from './format.js';
+import { programDir } from '../app.js';
+import { loadRuleSet } from '../engine/index.js';
+import type { Alert } from '../store/types.js';
+import { alertDocument, findingsTable } from './format.js';
 
 const rec = (kind: FindingKind, fields: FindingRecord['fields']): FindingRecord => ({
   id: 'f-00000001', agentId: 'a1', hostName: 'pc-01', seq: 1, observedAt: '2026-11-28T03:35:49.059Z', receivedAt: '2026-11-28T03:35:49.100Z',
@@ -19,5 +23,29 @@ describe('findings table', () => {
     expect(fw.split('\n')[2]!.trim().split(/\s{2,}/)).toEqual(['pc-01', 'nftables', 'all', 'no', 'allow', '0']);
     const health = findingsTable('health', [rec('health', { 'agent.health.check': 'fim', 'event.action': 'baseline_created', 'agent.health.message': 'FIM baseline created' })]);
     expect(health.split('\n')[2]).toContain('FIM baseline created');
+  });
+});
+
+describe('alert document (--json)', () => {
+  const alert = (ruleId: string, title: string): Alert => ({
+    id: 'al-1', dedupKey: 'k', rule: { id: ruleId, title, version: '2025-01-20' }, severity: 'medium', status: 'open', agentId: 'a1', hostName: 'pc-01',
+    findingIds: ['f-1'], firstSeen: '2026-11-28T03:35:49.059Z', lastSeen: '2026-11-28T03:35:49.059Z', count: 1,
+    tags: { mitre: ['T1565.001'], compliance: { nist_800_53: ['SI-7'] } }, summary: `${title}: /etc/hosts`, version: 1, updatedAt: '2026-11-28T03:35:49.100Z',
+  });
+
+  it('carries the Vietnamese title of a shipped rule next to the English one, as the rule file gives it', () => {
+    const shipped = loadRuleSet(join(programDir(), 'rules', 'detection')).rules;
+    expect(shipped.length).toBeGreaterThan(0);
+    for (const r of shipped) {
+      const doc = alertDocument(alert(r.id, r.title)) as { rule: Record<string, unknown> };
+      expect(doc.rule, r.id).toEqual({ id: r.id, title: r.title, title_vi: r.doc['x-canhgac'].i18n.vi.title, version: '2025-01-20' });
+    }
+    const hosts = alertDocument(alert('4d77ca12-67fc-48d3-83da-6a52980b30fd', 'Hosts file changed')) as { rule: Record<string, unknown> };
+    expect(hosts.rule.title_vi).toBe('Tệp hosts bị thay đổi');
+  });
+
+  it('leaves title_vi out for a rule the shipped ruleset does not have', () => {
+    const doc = alertDocument(alert('00000000-0000-4000-8000-000000000000', 'Custom rule')) as { rule: Record<string, unknown> };
+    expect(doc.rule).toEqual({ id: '00000000-0000-4000-8000-000000000000', title: 'Custom rule', version: '2025-01-20' });
   });
 });

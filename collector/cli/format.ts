@@ -1,11 +1,32 @@
 /** How alerts, findings and agents look to people (tables) and to programs (ECS-nested JSON). */
 import { nest, toDocument, type FindingRecord } from '../../common/finding.js';
 import { table } from '../../common/table.js';
+import { resolveProgramPath } from '../app.js';
+import { loadRuleSet, viTitlesById } from '../engine/index.js';
 import type { AgentRecord, Alert } from '../store/types.js';
 
+/**
+ * Vietnamese rule titles by rule id, read once from the shipped ruleset (rules/detection under the
+ * program folder, the default `rules_dir`): the store keeps only the English title of an alert's rule.
+ * A ruleset that cannot be read leaves the Vietnamese title out rather than failing the listing.
+ */
+let titlesVi: ReadonlyMap<string, string> | undefined;
+function ruleTitleVi(ruleId: string): string | undefined {
+  if (titlesVi === undefined) {
+    try {
+      titlesVi = viTitlesById(loadRuleSet(resolveProgramPath('rules/detection')).rules);
+    } catch {
+      titlesVi = new Map();
+    }
+  }
+  return titlesVi.get(ruleId);
+}
+
 export function alertDocument(a: Alert): Record<string, unknown> {
+  const titleVi = ruleTitleVi(a.rule.id);
   return nest({
-    id: a.id, 'rule.id': a.rule.id, 'rule.title': a.rule.title, 'rule.version': a.rule.version, severity: a.severity, status: a.status,
+    id: a.id, 'rule.id': a.rule.id, 'rule.title': a.rule.title, ...(titleVi === undefined ? {} : { 'rule.title_vi': titleVi }),
+    'rule.version': a.rule.version, severity: a.severity, status: a.status,
     'host.name': a.hostName, 'agent.id': a.agentId, first_seen: a.firstSeen, last_seen: a.lastSeen, count: a.count, summary: a.summary,
     'threat.technique.id': a.tags.mitre, compliance: a.tags.compliance, finding_ids: a.findingIds, version: a.version, updated_at: a.updatedAt,
   });

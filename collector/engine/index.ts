@@ -7,5 +7,6 @@ export { resolveCorrelations, type CompiledCorrelation, type CorrelationDoc } fr
 export { createRuleEngine, type RuleEngine, type ReloadReport } from './engine.js';
 export { RuleCodes, RuleLoadError, type RuleCode } from './errors.js';
 export { recordFromFlat, type FlatFinding } from './flat-finding.js';
+export { viTitlesById } from './i18n.js';
 export type { CompiledRule, EvalFields } from './types.js';
 export type { RuleDoc } from './schema.js';
