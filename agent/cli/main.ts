@@ -1,17 +1,19 @@
 /** canhgac-agent: enroll | run | version */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse } from '../../common/args.js';
+import { parse, usageFor, wantsHelp } from '../../common/args.js';
 import { loadYamlConfig, parseYamlConfig } from '../../common/config.js';
-import { describeError } from '../../common/errors.js';
+import { CanhGacError, describeError } from '../../common/errors.js';
 import { CHECK_ENTRIES } from '../checks/entries.js';
 import { agentConfigSchema, defaultDataDir, type AgentConfig } from '../config.js';
 import { runAgent } from '../run.js';
 import { AGENT_VERSION, enroll } from '../transport/enroll.js';
 
-const USAGE = `canhgac-agent enroll --collector HOST:PORT --token TOKEN --ca-fingerprint sha256:… [--data-dir DIR]
-  canhgac-agent run [--config FILE] [--data-dir DIR] [--collector HOST:PORT] [--once] [--fim-path DIR]…
-  canhgac-agent version`;
+const USAGE = `canhgac-agent <command> [options]   (--data-dir DIR defaults to ${defaultDataDir()})
+  enroll --collector HOST:PORT --token TOKEN --ca-fingerprint sha256:… [--data-dir DIR]
+  run [--config FILE] [--data-dir DIR] [--collector HOST:PORT] [--once] [--progress] [--fim-path DIR]…
+                    without --config, reads agent.yaml in the data directory when it is there
+  version`;
 
 export function loadAgentConfig(file: string | undefined, overrides: { dataDir?: string; fimPaths?: string[] }): AgentConfig {
   const schema = agentConfigSchema(CHECK_ENTRIES);
@@ -26,13 +28,17 @@ export function loadAgentConfig(file: string | undefined, overrides: { dataDir?:
 
 export async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
+  if (cmd !== undefined && wantsHelp(argv)) {
+    console.log(usageFor(USAGE, [cmd]));
+    return;
+  }
   try {
     if (cmd === 'enroll') {
       const { values } = parse(rest, {
         collector: { type: 'string' }, token: { type: 'string' }, 'ca-fingerprint': { type: 'string' }, 'data-dir': { type: 'string' },
-      }, USAGE);
+      }, usageFor(USAGE, ['enroll']));
       for (const k of ['collector', 'token', 'ca-fingerprint'] as const) {
-        if (!values[k]) throw Object.assign(new Error(`--${k} is required`), { code: 'USAGE' });
+        if (!values[k]) throw new CanhGacError('USAGE', `--${k} is required`, { hint: `usage: ${usageFor(USAGE, ['enroll'])}\n  (the token and the CA fingerprint come from canhgac token create on the collector)` });
       }
       const dataDir = values['data-dir'] ?? defaultDataDir();
       const id = await enroll({ collector: values.collector!, token: values.token!, caFingerprint: values['ca-fingerprint']!, dataDir });
@@ -43,8 +49,10 @@ export async function main(argv: string[]): Promise<void> {
       const { values } = parse(rest, {
         config: { type: 'string' }, 'data-dir': { type: 'string' }, collector: { type: 'string' }, once: { type: 'boolean' },
         'fim-path': { type: 'string', multiple: true }, progress: { type: 'boolean' },
-      }, USAGE);
-      const cfgFile = values.config ?? (values['data-dir'] && existsSync(join(values['data-dir'], 'agent.yaml')) ? join(values['data-dir'], 'agent.yaml') : undefined);
+      }, usageFor(USAGE, ['run']));
+      // agent.yaml in the data directory (the given one or the default) is read when it is there.
+      const dataDirYaml = join(values['data-dir'] ?? defaultDataDir(), 'agent.yaml');
+      const cfgFile = values.config ?? (existsSync(dataDirYaml) ? dataDirYaml : undefined);
       const config = loadAgentConfig(cfgFile, { ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}), ...(values['fim-path'] ? { fimPaths: values['fim-path'] } : {}) });
       await runAgent({
         config, checks: CHECK_ENTRIES, once: values.once ?? false,
@@ -57,8 +65,10 @@ export async function main(argv: string[]): Promise<void> {
       console.log(AGENT_VERSION);
       return;
     }
-    console.error(`usage: ${USAGE}`);
-    process.exit(cmd === undefined || cmd === 'help' || cmd === '--help' ? 0 : 2);
+    const asked = cmd === undefined || cmd === 'help' || cmd === '--help' || cmd === '-h';
+    if (asked) console.log(USAGE);
+    else console.error(`canhgac-agent: unknown command ${JSON.stringify(cmd)} [USAGE]\n  → usage: ${USAGE}`);
+    process.exit(asked ? 0 : 2);
   } catch (e) {
     console.error(`canhgac-agent: ${describeError(e)}`);
     process.exit((e as { code?: string }).code === 'USAGE' ? 2 : 1);

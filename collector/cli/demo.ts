@@ -132,6 +132,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
     if (stopped.agentExit === undefined) {
       agent.kill('SIGTERM');
       await agent.done;
+      // Stopped before the summary: say so, or the person sees nothing at all and may think the demo failed.
+      if (!printed) console.error(`canhgac demo: stopped before the first pass finished; what was stored so far stays in ${o.dataDir} (canhgac alerts list --data-dir ${o.dataDir}); the next demo run continues from it`);
       return 0;
     }
     console.error(`canhgac demo: the agent stopped with code ${stopped.agentExit}`);

@@ -1,0 +1,178 @@
+/**
+ * The mistakes a new administrator makes, through the real commands: each gets a clear message (what,
+ * where, what to do), a non-zero exit, no stack trace, no secret, and nothing left half-made on disk.
+ */
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AGENT, CANHGAC, cleanup, run, start, startCollector, tempDir, type Service } from './helpers.js';
+
+const STACK = /\n\s+at .+:\d+:\d+/;
+
+function expectClear(r: { code: number; stderr: string }, code: number, re: RegExp): void {
+  expect(r.code, r.stderr).toBe(code);
+  expect(r.stderr).toMatch(re);
+  expect(r.stderr).not.toMatch(STACK);
+}
+
+describe('canhgac --help on every command', () => {
+  const cases: [string[], RegExp][] = [
+    [['demo', '--help'], /^\s+demo \[--once\]/m],
+    [['serve', '-h'], /^\s+serve \[--config FILE\]/m],
+    [['token', '--help'], /^\s+token create/m],
+    [['token', 'create', '--help'], /^\s+token create/m],
+    [['alerts', 'list', '--help'], /^\s+alerts list/m],
+    [['findings', 'list', '--help'], /^\s+findings list --kind KIND/m],
+    [['agents', '--help'], /^\s+agents revoke/m],
+    [['feed', 'import', '--help'], /^\s+feed import FILE/m],
+    [['feed', 'trust', '--help'], /^\s+feed trust add/m],
+  ];
+  it.each(cases)('%j prints that command\'s usage and exits 0', (args, re) => {
+    const r = run(CANHGAC, args);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(re);
+    // Only the asked command: `alerts list --help` does not list `serve`.
+    if (args[0] !== 'serve') expect(r.stdout).not.toMatch(/^\s+serve /m);
+  });
+
+  it('canhgac-agent run --help and enroll -h print their usage and exit 0', () => {
+    for (const [cmd, re] of [['run', /^\s+run \[--config FILE\]/m], ['enroll', /^\s+enroll --collector/m]] as const) {
+      const r = run(AGENT, [cmd, '--help']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(re);
+    }
+  });
+});
+
+describe('commands against the wrong data directory', () => {
+  const dirs: string[] = [];
+  afterAll(() => cleanup(...dirs));
+
+  it('alerts/findings/agents list on an empty directory say there is no collector data and create nothing', () => {
+    const d = tempDir('cli-empty');
+    dirs.push(d);
+    for (const args of [['alerts', 'list'], ['findings', 'list', '--kind', 'host'], ['agents', 'list']]) {
+      const r = run(CANHGAC, [...args, '--data-dir', d]);
+      expectClear(r, 1, /no collector data here yet \[COLLECTOR_DATA_DIR\]/);
+      expect(r.stderr).toContain(d);
+    }
+    expect(readdirSync(d)).toEqual([]);
+  });
+
+  it('token create on a directory where no collector ran refuses, and makes no CA nor store there', () => {
+    const parent = tempDir('cli-token');
+    dirs.push(parent);
+    const d = join(parent, 'typo');
+    const r = run(CANHGAC, ['token', 'create', '--data-dir', d]);
+    expectClear(r, 1, /no collector has run with this data directory.*\[COLLECTOR_DATA_DIR\]/);
+    expect(r.stdout).not.toMatch(/cgt_/);
+    expect(existsSync(d)).toBe(false);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('a data directory of another user is named as such, not as "no data"', () => {
+    const d = tempDir('cli-owner');
+    dirs.push(d);
+    writeFileSync(join(d, 'canhgac.db'), '');
+    chmodSync(d, 0o700);
+    // Run as nobody: the directory (root's, mode 0700) is closed to it.
+    const r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, CANHGAC, 'alerts', 'list', '--data-dir', d], { encoding: 'utf8' });
+    if (r.error) return; // no setpriv on this machine
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/may not read the data directory \(it belongs to uid 0, mode 700\) \[COLLECTOR_DATA_DIR\]/);
+    expect(r.stderr).not.toMatch(STACK);
+  });
+});
+
+describe('option values', () => {
+  it('--limit that is not a whole number is refused with the option named', () => {
+    const d = tempDir('cli-limit');
+    try {
+      for (const bad of ['abc', '0', '1.5']) {
+        const r = run(CANHGAC, ['alerts', 'list', '--data-dir', d, '--limit', bad]);
+        expectClear(r, 2, new RegExp(`--limit: "${bad.replace('.', '\\.')}" is not a whole number of at least 1 \\[USAGE\\]`));
+      }
+    } finally { cleanup(d); }
+  });
+
+  it('an unknown option names itself and shows only that command\'s usage', () => {
+    const r = run(CANHGAC, ['findings', 'list', '--kinds', 'host']);
+    expectClear(r, 2, /Unknown option '--kinds' \[USAGE\]/);
+    expect(r.stderr).toMatch(/findings list --kind KIND/);
+    expect(r.stderr).not.toMatch(/To specify a positional argument/);
+    expect(r.stderr).not.toMatch(/^\s+serve /m);
+  });
+
+  it('canhgac-agent enroll without --collector says which option is missing and prints no token', () => {
+    const r = run(AGENT, ['enroll', '--token', 'cgt_secret_value_123', '--ca-fingerprint', `sha256:${'0'.repeat(64)}`]);
+    expectClear(r, 2, /--collector is required \[USAGE\]/);
+    expect(r.stderr).toMatch(/canhgac token create/);
+    expect(r.stderr + r.stdout).not.toContain('cgt_secret_value_123');
+  });
+});
+
+describe('canhgac serve mistakes', () => {
+  const dirs: string[] = [];
+  let first: Service | undefined;
+  afterAll(async () => {
+    await first?.stop();
+    cleanup(...dirs);
+  });
+
+  it('--config naming a missing file is an error, not a silent start on the defaults', () => {
+    const d = tempDir('cli-config');
+    dirs.push(d);
+    const r = run(CANHGAC, ['serve', '--data-dir', d, '--config', join(d, 'colector.yaml')], { timeoutMs: 20_000 });
+    expectClear(r, 1, /colector\.yaml: cannot read the configuration file: ENOENT \[COLLECTOR_CONFIG_INVALID\]/);
+  });
+
+  it('a rules_dir that cannot be read stops serve and demo with the path and the key to fix', () => {
+    const d = tempDir('cli-rules');
+    dirs.push(d);
+    writeFileSync(join(d, 'collector.yaml'), `listen: {port: 0}\nrules_dir: ${join(d, 'no-such-rules')}\n`);
+    for (const args of [['serve'], ['demo', '--once']]) {
+      const r = run(CANHGAC, [...args, '--data-dir', d], { timeoutMs: 20_000 });
+      expectClear(r, 1, /no-such-rules: cannot read the rules folder: ENOENT \[COLLECTOR_RULE_READ\]/);
+      expect(r.stderr).toMatch(/set rules_dir in collector\.yaml/);
+    }
+  });
+
+  it('a tab in collector.yaml is refused with file:line', () => {
+    const d = tempDir('cli-tab');
+    dirs.push(d);
+    writeFileSync(join(d, 'collector.yaml'), 'listen:\n  host: 127.0.0.1\n\tport: 7443\n');
+    const r = run(CANHGAC, ['serve', '--data-dir', d], { timeoutMs: 20_000 });
+    expectClear(r, 1, /collector\.yaml:3: not valid YAML: .*[Tt]ab.* \[COLLECTOR_CONFIG_INVALID\]/);
+  });
+
+  it('a second serve on the same port says the port is in use and exits 1', async () => {
+    const d = tempDir('cli-twice');
+    dirs.push(d);
+    const c = await startCollector(d);
+    first = c.svc;
+    const port = c.port;
+    const other = tempDir('cli-twice2');
+    dirs.push(other);
+    writeFileSync(join(other, 'collector.yaml'), `listen: {port: ${port}}\n`);
+    const r = run(CANHGAC, ['serve', '--data-dir', other], { timeoutMs: 20_000 });
+    expectClear(r, 1, new RegExp(`127\\.0\\.0\\.1:${port} is already in use .*\\[COLLECTOR_LISTEN\\]`));
+    expect(r.stderr).toMatch(/listen\.port/);
+  });
+});
+
+describe('canhgac demo stopped with Ctrl-C', () => {
+  it('before its first summary says so and where the data is, exit 0', async () => {
+    const d = tempDir('cli-demo-int');
+    mkdirSync(d, { recursive: true });
+    const svc = start(CANHGAC, ['demo', '--data-dir', d]);
+    try {
+      // The agent is enrolled and running once its outbox exists; then interrupt.
+      const t0 = Date.now();
+      while (!existsSync(join(d, 'agent', 'outbox.db')) && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 100));
+      expect(existsSync(join(d, 'agent', 'outbox.db'))).toBe(true);
+      const code = await svc.stop('SIGINT');
+      expect(code).toBe(0);
+      expect(svc.lines.join('\n')).toMatch(/stopped before the first pass finished; what was stored so far stays in .*canhgac alerts list --data-dir/);
+    } finally { cleanup(d); }
+  });
+});
