@@ -176,3 +176,46 @@ describe('canhgac demo stopped with Ctrl-C', () => {
     } finally { cleanup(d); }
   });
 });
+
+describe('one collector per data directory', () => {
+  it('a second serve on the same data directory (other port) is refused naming the first; a stale pid file is taken over', async () => {
+    const d = tempDir('cli-busy');
+    const other = tempDir('cli-busy-cfg');
+    let svc: Service | undefined;
+    try {
+      const c = await startCollector(d);
+      svc = c.svc;
+      writeFileSync(join(other, 'collector.yaml'), 'listen: {port: 0}\n');
+      const r = run(CANHGAC, ['serve', '--data-dir', d, '--config', join(other, 'collector.yaml')], { timeoutMs: 20_000 });
+      expectClear(r, 1, new RegExp(`another collector \\(process ${svc.proc.pid}\\) is running with this data directory \\[COLLECTOR_DATA_DIR_BUSY\\]`));
+      // The demo is a collector too.
+      expectClear(run(CANHGAC, ['demo', '--once', '--data-dir', d], { timeoutMs: 20_000 }), 1, /\[COLLECTOR_DATA_DIR_BUSY\]/);
+      expect(await svc.stop('SIGKILL')).not.toBe(0);
+      svc = undefined;
+      expect(existsSync(join(d, 'collector.pid'))).toBe(true); // left behind by the killed one
+      const again = await startCollector(d);
+      svc = again.svc;
+      expect(again.port).toBeGreaterThan(0);
+      expect(await svc.stop('SIGTERM')).toBe(0);
+      svc = undefined;
+      expect(existsSync(join(d, 'collector.pid'))).toBe(false); // released on a clean stop
+    } finally {
+      await svc?.stop('SIGKILL');
+      cleanup(d, other);
+    }
+  });
+});
+
+describe('feed import of a path that is not a bundle file', () => {
+  it('names the path and the reason, and leaves no data directory behind', () => {
+    const parent = tempDir('cli-feed');
+    try {
+      const d = join(parent, 'data');
+      for (const [file, why] of [[join(parent, 'nope.cgfeed'), 'ENOENT'], [parent, 'EISDIR']] as const) {
+        const r = run(CANHGAC, ['feed', 'import', file, '--data-dir', d]);
+        expectClear(r, 1, new RegExp(`${file.replace(/[.]/g, '\\.')}: cannot read the bundle file: ${why} \\[COLLECTOR_FEED_IMPORT\\]`));
+      }
+      expect(existsSync(d)).toBe(false);
+    } finally { cleanup(parent); }
+  });
+});

@@ -1,6 +1,6 @@
 /** canhgac: the collector and the commands people use against it. */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { parse, parseCount, parseDuration, usageFor, wantsHelp } from '../../common/args.js';
@@ -15,6 +15,7 @@ import { loadRules } from '../rules.js';
 import { openStore } from '../store/index.js';
 import { ALERT_STATUSES, SEVERITIES, type AlertStatus, type Severity, type Store } from '../store/types.js';
 import { runDemo } from './demo.js';
+import { lockDataDir } from './lock.js';
 import { feedImport, feedStatusCommand, feedTrustAdd, feedTrustList } from './feed.js';
 import { agentDocument, agentsTable, alertDocument, alertsTable, findingDocument, findingsTable } from './format.js';
 
@@ -151,9 +152,13 @@ export async function main(argv: string[]): Promise<void> {
         }, usageFor(USAGE, ['demo']));
         const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
         const cfg = loadCollectorConfig(dataDir);
+        const rulesDir = rulesDirFor(cfg, undefined);
+        mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+        checkDataDirAccess(dataDir, true);
+        lockDataDir(dataDir);
         const code = await runDemo({
           dataDir, once: values.once ?? false, fimPaths: (values['fim-path'] ?? []).map((p) => resolve(p)),
-          storeConfig: storeConfigFrom(values, cfg), rulesDir: rulesDirFor(cfg, undefined),
+          storeConfig: storeConfigFrom(values, cfg), rulesDir,
         });
         process.exit(code);
         break;
@@ -163,6 +168,9 @@ export async function main(argv: string[]): Promise<void> {
         const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
         const cfg = loadCollectorConfig(dataDir, values.config);
         const rulesDir = rulesDirFor(cfg, values.config);
+        mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+        checkDataDirAccess(dataDir, true);
+        lockDataDir(dataDir);
         const store = await openStore(cfg.store as never, dataDir);
         const rules = loadRules(rulesDir);
         for (const e of rules.summary().errors) console.error(`rule skipped: ${e}`);
