@@ -219,3 +219,35 @@ describe('feed import of a path that is not a bundle file', () => {
     } finally { cleanup(parent); }
   });
 });
+
+describe('canhgac-agent and its data directory', () => {
+  const fp = `sha256:${'0'.repeat(64)}`;
+
+  it('an enrollment that fails leaves no data directory it created', () => {
+    const parent = tempDir('cli-agent-dd');
+    try {
+      const d = join(parent, 'agent');
+      const r = run(AGENT, ['enroll', '--collector', '127.0.0.1:1', '--token', 'cgt_not_a_real_token', '--ca-fingerprint', fp, '--data-dir', d]);
+      expectClear(r, 1, /cannot reach the collector at 127\.0\.0\.1:1.*\[AGENT_ENROLL_UNREACHABLE\]/);
+      expect(r.stderr).not.toContain('cgt_not_a_real_token');
+      expect(existsSync(d)).toBe(false);
+    } finally { cleanup(parent); }
+  });
+
+  it.skipIf(process.getuid?.() !== 0)('a data directory closed to this user is named before any enrollment is tried (no token spent) and by run', () => {
+    const d = tempDir('cli-agent-owner');
+    try {
+      chmodSync(d, 0o700);
+      const asNobody = (args: string[]) => spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', process.execPath, AGENT, ...args], { encoding: 'utf8' });
+      const e = asNobody(['enroll', '--collector', '127.0.0.1:1', '--token', 'cgt_x', '--ca-fingerprint', fp, '--data-dir', d]);
+      if (e.error) return; // no setpriv on this machine
+      expect(e.status).toBe(1);
+      // AGENT_DATA_DIR, not AGENT_ENROLL_UNREACHABLE: the collector was never asked.
+      expect(e.stderr).toMatch(/this user cannot use the agent data directory \(it belongs to uid 0, mode 700\): EACCES \[AGENT_DATA_DIR\]/);
+      const r = asNobody(['run', '--once', '--data-dir', d]);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/\[AGENT_DATA_DIR\]/);
+      expect(r.stderr).not.toMatch(/AGENT_NOT_ENROLLED/);
+    } finally { cleanup(d); }
+  });
+});

@@ -1,5 +1,5 @@
 /** canhgac-agent: enroll | run | version */
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, usageFor, wantsHelp } from '../../common/args.js';
 import { loadYamlConfig, parseYamlConfig } from '../../common/config.js';
@@ -26,6 +26,23 @@ export function loadAgentConfig(file: string | undefined, overrides: { dataDir?:
   return cfg;
 }
 
+/**
+ * The data directory must be this user's to use before anything is sent: a directory closed to it would
+ * otherwise read as "not enrolled", and an enrollment whose identity cannot be saved spends the token.
+ */
+export function checkAgentDataDir(dataDir: string): void {
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    accessSync(dataDir, constants.R_OK | constants.W_OK | constants.X_OK);
+  } catch (e) {
+    let owner = '';
+    try { const st = statSync(dataDir); owner = ` (it belongs to uid ${st.uid}, mode ${(st.mode & 0o777).toString(8)})`; } catch { /* only for the message */ }
+    throw new CanhGacError('AGENT_DATA_DIR', `this user cannot use the agent data directory${owner}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      where: dataDir, cause: e, hint: 'run the agent as the user that owns it (the service user, or root), or pass another --data-dir',
+    });
+  }
+}
+
 export async function main(argv: string[]): Promise<void> {
   const [cmd, ...rest] = argv;
   if (cmd !== undefined && wantsHelp(argv)) {
@@ -41,7 +58,13 @@ export async function main(argv: string[]): Promise<void> {
         if (!values[k]) throw new CanhGacError('USAGE', `--${k} is required`, { hint: `usage: ${usageFor(USAGE, ['enroll'])}\n  (the token and the CA fingerprint come from canhgac token create on the collector)` });
       }
       const dataDir = values['data-dir'] ?? defaultDataDir();
-      const id = await enroll({ collector: values.collector!, token: values.token!, caFingerprint: values['ca-fingerprint']!, dataDir });
+      const existed = existsSync(dataDir);
+      checkAgentDataDir(dataDir);
+      const id = await enroll({ collector: values.collector!, token: values.token!, caFingerprint: values['ca-fingerprint']!, dataDir }).catch((e: unknown) => {
+        // A refused enrollment leaves no empty data directory it made behind.
+        if (!existed) try { rmdirSync(dataDir); } catch { /* not empty: keep what is there */ }
+        throw e;
+      });
       console.log(`enrolled as agent ${id.agentId}; identity kept in ${join(dataDir, 'identity')} (mode 0600)`);
       return;
     }
@@ -54,6 +77,7 @@ export async function main(argv: string[]): Promise<void> {
       const dataDirYaml = join(values['data-dir'] ?? defaultDataDir(), 'agent.yaml');
       const cfgFile = values.config ?? (existsSync(dataDirYaml) ? dataDirYaml : undefined);
       const config = loadAgentConfig(cfgFile, { ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}), ...(values['fim-path'] ? { fimPaths: values['fim-path'] } : {}) });
+      checkAgentDataDir(config.data_dir);
       await runAgent({
         config, checks: CHECK_ENTRIES, once: values.once ?? false,
         ...(values.collector ? { collector: values.collector } : {}),
