@@ -251,3 +251,16 @@ describe('canhgac-agent and its data directory', () => {
     } finally { cleanup(d); }
   });
 });
+
+describe('--fim-path that does not exist', () => {
+  it('is refused by demo (no data dir made) and by canhgac-agent run, naming the path', () => {
+    const parent = tempDir('cli-fimpath');
+    try {
+      const missing = join(parent, 'no-such-dir');
+      const d = join(parent, 'data');
+      expectClear(run(CANHGAC, ['demo', '--once', '--data-dir', d, '--fim-path', missing]), 2, new RegExp(`--fim-path: ${missing} does not exist \\[USAGE\\]`));
+      expect(existsSync(d)).toBe(false);
+      expectClear(run(AGENT, ['run', '--once', '--data-dir', d, '--fim-path', missing]), 2, new RegExp(`--fim-path: ${missing} does not exist \\[USAGE\\]`));
+    } finally { cleanup(parent); }
+  });
+});

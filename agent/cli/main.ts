@@ -73,6 +73,9 @@ export async function main(argv: string[]): Promise<void> {
         config: { type: 'string' }, 'data-dir': { type: 'string' }, collector: { type: 'string' }, once: { type: 'boolean' },
         'fim-path': { type: 'string', multiple: true }, progress: { type: 'boolean' },
       }, usageFor(USAGE, ['run']));
+      for (const p of values['fim-path'] ?? []) {
+        if (!existsSync(p)) throw new CanhGacError('USAGE', `${p} does not exist`, { where: '--fim-path', hint: 'check the path; --fim-path takes a file or folder that is there now (paths in agent.yaml may be absent)' });
+      }
       // agent.yaml in the data directory (the given one or the default) is read when it is there.
       const dataDirYaml = join(values['data-dir'] ?? defaultDataDir(), 'agent.yaml');
       const cfgFile = values.config ?? (existsSync(dataDirYaml) ? dataDirYaml : undefined);

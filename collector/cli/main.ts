@@ -124,6 +124,11 @@ function listenError(e: unknown, host: string, port: number): unknown {
   return new CanhGacError('COLLECTOR_LISTEN', `${host}:${port} ${why}`, { where: 'listen', cause: e, hint: 'stop the other process, or set listen.host / listen.port in collector.yaml' });
 }
 
+/** A path a person typed on the command line must exist: watching nothing would pass silently. */
+export function requireExisting(p: string, opt: string): void {
+  if (!existsSync(resolve(p))) throw new CanhGacError('USAGE', `${resolve(p)} does not exist`, { where: opt, hint: `check the path; ${opt} takes a file or folder that is there now` });
+}
+
 /** The value of --data-dir in `args` (before the full parse of a subcommand). */
 function dataDirArg(args: readonly string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {
@@ -151,6 +156,7 @@ export async function main(argv: string[]): Promise<void> {
           'es-url': { type: 'string' }, 'os-url': { type: 'string' },
         }, usageFor(USAGE, ['demo']));
         const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
+        for (const p of values['fim-path'] ?? []) requireExisting(p, '--fim-path');
         const cfg = loadCollectorConfig(dataDir);
         const rulesDir = rulesDirFor(cfg, undefined);
         mkdirSync(dataDir, { recursive: true, mode: 0o700 });
