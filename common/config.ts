@@ -62,3 +62,17 @@ export function loadYamlConfig<S extends z.ZodType>(file: string, schema: S, cod
   }
   return parseYamlConfig(text, file, schema, code);
 }
+
+/**
+ * The line of the value at `path` in the YAML file, for errors found after loading (e.g. the store
+ * section, validated by the store itself); undefined when the file or the key is not there.
+ */
+export function yamlLineOf(file: string, path: readonly string[]): number | undefined {
+  let text: string;
+  try { text = readFileSync(file, 'utf8'); } catch { return undefined; }
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false });
+  if (doc.errors.length || !isMap(doc.contents) || !doc.contents.items.some((p) => String((p.key as { value?: unknown })?.value) === path[0])) return undefined;
+  const node = nodeAt(doc, path);
+  return node?.range ? lc.linePos(node.range[0]).line : undefined;
+}

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { parseYamlConfig } from '../common/config.js';
 import { isCanhGacError } from '../common/errors.js';
 import { collectorConfigSchema } from '../collector/config.js';
-import { AGENT, cleanup, run, tempDir } from './helpers.js';
+import { AGENT, CANHGAC, cleanup, run, tempDir } from './helpers.js';
 
 function refusal(text: string): { where: string; message: string; hint: string } {
   try {
@@ -52,6 +52,31 @@ describe('agent.yaml in the data directory', () => {
       expect(r.code, r.stderr).toBe(1);
       expect(r.stderr).toContain(`${join(d, 'agent.yaml')}:3: transport: Unrecognized key: "heartbeat" [AGENT_CONFIG_INVALID]`);
       expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+    } finally { cleanup(d); }
+  });
+});
+
+describe('the store section of collector.yaml', () => {
+  it('serve names the file and line of a store mistake and never prints the password', () => {
+    const d = tempDir('cli-storecfg');
+    try {
+      const cases: [string, number, RegExp][] = [
+        ['listen: {port: 0}\nstore:\n  type: elasticsearch\n  nodes: [http://127.0.0.1:1]\n  auth: {type: basic, username: u, password: S3cretPassw0rd}\n  fo: 1\n', 6, /Unrecognized key: "fo"/],
+        ['listen: {port: 0}\nstore:\n  type: elastic\n', 3, /store\.type: invalid store configuration/],
+      ];
+      for (const [yaml, line, re] of cases) {
+        writeFileSync(join(d, 'collector.yaml'), yaml);
+        const r = run(CANHGAC, ['serve', '--data-dir', d], { timeoutMs: 20_000 });
+        expect(r.code, r.stderr).toBe(1);
+        expect(r.stderr).toContain(`${join(d, 'collector.yaml')}:${line}: `);
+        expect(r.stderr).toMatch(re);
+        expect(r.stderr).toMatch(/\[STORE_INVALID_INPUT\]/);
+        expect(r.stderr).not.toContain('S3cretPassw0rd');
+        expect(r.stderr).not.toMatch(/\n\s+at .+:\d+:\d+/);
+      }
+      // With debug logging the stack is there, for whoever debugs.
+      const dbg = run(CANHGAC, ['serve', '--data-dir', d], { timeoutMs: 20_000, env: { CANHGAC_LOG_LEVEL: 'debug' } });
+      expect(dbg.stderr).toMatch(/\n\s+at .+:\d+:\d+/);
     } finally { cleanup(d); }
   });
 });

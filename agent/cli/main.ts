@@ -98,6 +98,8 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(asked ? 0 : 2);
   } catch (e) {
     console.error(`canhgac-agent: ${describeError(e)}`);
+    // The stack is for whoever debugs the program (CANHGAC_LOG_LEVEL=debug), never shown by default.
+    if (process.env.CANHGAC_LOG_LEVEL === 'debug' && e instanceof Error && e.stack) console.error(e.stack);
     process.exit((e as { code?: string }).code === 'USAGE' ? 2 : 1);
   }
 }

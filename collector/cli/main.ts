@@ -4,8 +4,8 @@ import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } f
 import { join, resolve } from 'node:path';
 import { userInfo } from 'node:os';
 import { parse, parseCount, parseDuration, usageFor, wantsHelp } from '../../common/args.js';
-import { loadYamlConfig, parseYamlConfig } from '../../common/config.js';
-import { CanhGacError, describeError } from '../../common/errors.js';
+import { loadYamlConfig, parseYamlConfig, yamlLineOf } from '../../common/config.js';
+import { CanhGacError, describeError, isCanhGacError } from '../../common/errors.js';
 import { FINDING_KINDS, type FindingKind } from '../../common/finding.js';
 import { buildCollector, resolveProgramPath } from '../app.js';
 import { collectorConfigSchema, type CollectorConfig } from '../config.js';
@@ -129,6 +129,24 @@ export function requireExisting(p: string, opt: string): void {
   if (!existsSync(resolve(p))) throw new CanhGacError('USAGE', `${resolve(p)} does not exist`, { where: opt, hint: `check the path; ${opt} takes a file or folder that is there now` });
 }
 
+/**
+ * Opens the configured store; a refusal of the store section of collector.yaml names the file and line
+ * (the store validates its own section and only knows the key path).
+ */
+export async function openConfiguredStore(storeConfig: Record<string, unknown>, dataDir: string, configFile: string | undefined): Promise<Store> {
+  try {
+    return await openStore(storeConfig as never, dataDir);
+  } catch (e) {
+    const file = configFile ?? join(dataDir, 'collector.yaml');
+    if (!isCanhGacError(e, 'STORE_INVALID_INPUT') || !e.where?.startsWith('store')) throw e;
+    const path = e.where.split('.');
+    const unknown = /Unrecognized keys?: "([^"]+)"/.exec(e.message)?.[1];
+    const line = yamlLineOf(file, unknown ? [...path, unknown] : path);
+    if (line === undefined) throw e;
+    throw new CanhGacError(e.code, `${e.where}: ${e.message}`, { where: `${file}:${line}`, cause: e, ...(e.hint ? { hint: e.hint } : {}) });
+  }
+}
+
 /** The value of --data-dir in `args` (before the full parse of a subcommand). */
 function dataDirArg(args: readonly string[]): string | undefined {
   for (let i = 0; i < args.length; i++) {
@@ -177,7 +195,7 @@ export async function main(argv: string[]): Promise<void> {
         mkdirSync(dataDir, { recursive: true, mode: 0o700 });
         checkDataDirAccess(dataDir, true);
         lockDataDir(dataDir);
-        const store = await openStore(cfg.store as never, dataDir);
+        const store = await openConfiguredStore(cfg.store as Record<string, unknown>, dataDir, values.config);
         const rules = loadRules(rulesDir);
         for (const e of rules.summary().errors) console.error(`rule skipped: ${e}`);
         const c = await buildCollector({
@@ -317,6 +335,8 @@ export async function main(argv: string[]): Promise<void> {
     }
   } catch (e) {
     console.error(`canhgac: ${describeError(e)}`);
+    // The stack is for whoever debugs the program (CANHGAC_LOG_LEVEL=debug), never shown by default.
+    if (process.env.CANHGAC_LOG_LEVEL === 'debug' && e instanceof Error && e.stack) console.error(e.stack);
     process.exit((e as { code?: string }).code === 'USAGE' ? 2 : 1);
   }
 }
