@@ -264,3 +264,24 @@ describe('--fim-path that does not exist', () => {
     } finally { cleanup(parent); }
   });
 });
+
+describe('a rules folder without one usable rule', () => {
+  it('serve runs but says no alert will be raised, and a broken rule is skipped with file:line', async () => {
+    const d = tempDir('cli-norules');
+    const rules = join(d, 'rules');
+    mkdirSync(rules);
+    // Hand-written broken rule (an unclosed flow sequence on line 4): the loader must name that file and line.
+    writeFileSync(join(rules, 'broken.yml'), 'title: broken\nid: 5c1b0a56-9a55-4d5e-9a1b-000000000001\ndetection:\n  sel: [a\n');
+    writeFileSync(join(d, 'collector.yaml'), `listen: {port: 0}\nrules_dir: ${rules}\n`);
+    const svc = start(CANHGAC, ['serve', '--data-dir', d]);
+    try {
+      await svc.waitFor(/collector listening on/);
+      await svc.waitFor(/^rule skipped: .*broken\.yml:\d+: YAML: .*\[COLLECTOR_RULE_YAML\]/);
+      await svc.waitFor(new RegExp(`^no usable detection rule in ${rules}: no alert will be raised`));
+      expect(await svc.stop('SIGTERM')).toBe(0);
+    } finally {
+      await svc.stop('SIGKILL');
+      cleanup(d);
+    }
+  });
+});

@@ -198,6 +198,7 @@ export async function main(argv: string[]): Promise<void> {
         const store = await openConfiguredStore(cfg.store as Record<string, unknown>, dataDir, values.config);
         const rules = loadRules(rulesDir);
         for (const e of rules.summary().errors) console.error(`rule skipped: ${e}`);
+        if (rules.summary().rules === 0) console.error(`no usable detection rule in ${rulesDir}: no alert will be raised (check rules_dir in collector.yaml)`);
         const c = await buildCollector({
           dataDir, store, rules, listen: cfg.listen, serverNames: cfg.server_names, maxMessageBytes: cfg.max_message_bytes,
           retention: { alertsDays: cfg.retention.alerts_days, findingsDays: cfg.retention.findings_days, intervalHours: cfg.retention.interval_hours },
