@@ -285,3 +285,29 @@ describe('a rules folder without one usable rule', () => {
     }
   });
 });
+
+describe('canhgac-agent run --once against a port where nothing listens', () => {
+  it('gives up after --wait with AGENT_DELIVERY_TIMEOUT, saying the findings stay in the outbox', async () => {
+    const d = tempDir('cli-once');
+    const agentDir = join(d, 'agent');
+    let svc: Service | undefined;
+    try {
+      // A real enrollment first (the agent needs an identity), then the collector goes away.
+      const c = await startCollector(d);
+      svc = c.svc;
+      const tok = run(CANHGAC, ['token', 'create', '--data-dir', d, '--json']);
+      const token = (JSON.parse(tok.stdout) as { token: string }).token;
+      expect(run(AGENT, ['enroll', '--collector', `127.0.0.1:${c.port}`, '--token', token, '--ca-fingerprint', c.fingerprint, '--data-dir', agentDir]).code).toBe(0);
+      await svc.stop('SIGTERM');
+      svc = undefined;
+      writeFileSync(join(agentDir, 'agent.yaml'), 'checks:\n  packages: {enabled: "off"}\n  sca: {enabled: "off"}\n  fim: {enabled: "off"}\n');
+      const r = run(AGENT, ['run', '--once', '--wait', '2s', '--data-dir', agentDir, '--collector', `127.0.0.1:${c.port}`], { timeoutMs: 60_000 });
+      expectClear(r, 1, new RegExp(`--once: 127\\.0\\.0\\.1:${c.port} did not acknowledge the findings within 2 s; \\d+ findings stay in the outbox .*\\[AGENT_DELIVERY_TIMEOUT\\]`));
+      expect(existsSync(join(agentDir, 'outbox.db'))).toBe(true);
+      expectClear(run(AGENT, ['run', '--wait', '2s', '--data-dir', agentDir]), 2, /--wait: only applies with --once \[USAGE\]/);
+    } finally {
+      await svc?.stop('SIGKILL');
+      cleanup(d);
+    }
+  });
+});

@@ -1,7 +1,7 @@
 /** canhgac-agent: enroll | run | version */
 import { accessSync, constants, existsSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parse, usageFor, wantsHelp } from '../../common/args.js';
+import { parse, parseDuration, usageFor, wantsHelp } from '../../common/args.js';
 import { loadYamlConfig, parseYamlConfig } from '../../common/config.js';
 import { CanhGacError, describeError } from '../../common/errors.js';
 import { CHECK_ENTRIES } from '../checks/entries.js';
@@ -11,7 +11,7 @@ import { AGENT_VERSION, enroll } from '../transport/enroll.js';
 
 const USAGE = `canhgac-agent <command> [options]   (--data-dir DIR defaults to ${defaultDataDir()})
   enroll --collector HOST:PORT --token TOKEN --ca-fingerprint sha256:… [--data-dir DIR]
-  run [--config FILE] [--data-dir DIR] [--collector HOST:PORT] [--once] [--progress] [--fim-path DIR]…
+  run [--config FILE] [--data-dir DIR] [--collector HOST:PORT] [--once [--wait 120s]] [--progress] [--fim-path DIR]…
                     without --config, reads agent.yaml in the data directory when it is there
   version`;
 
@@ -71,7 +71,7 @@ export async function main(argv: string[]): Promise<void> {
     if (cmd === 'run') {
       const { values } = parse(rest, {
         config: { type: 'string' }, 'data-dir': { type: 'string' }, collector: { type: 'string' }, once: { type: 'boolean' },
-        'fim-path': { type: 'string', multiple: true }, progress: { type: 'boolean' },
+        'fim-path': { type: 'string', multiple: true }, progress: { type: 'boolean' }, wait: { type: 'string' },
       }, usageFor(USAGE, ['run']));
       for (const p of values['fim-path'] ?? []) {
         if (!existsSync(p)) throw new CanhGacError('USAGE', `${p} does not exist`, { where: '--fim-path', hint: 'check the path; --fim-path takes a file or folder that is there now (paths in agent.yaml may be absent)' });
@@ -81,10 +81,21 @@ export async function main(argv: string[]): Promise<void> {
       const cfgFile = values.config ?? (existsSync(dataDirYaml) ? dataDirYaml : undefined);
       const config = loadAgentConfig(cfgFile, { ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}), ...(values['fim-path'] ? { fimPaths: values['fim-path'] } : {}) });
       checkAgentDataDir(config.data_dir);
+      if (values.wait !== undefined && !values.once) throw new CanhGacError('USAGE', 'only applies with --once', { where: '--wait' });
+      const drainTimeoutMs = parseDuration(values.wait ?? '120s', '--wait');
       await runAgent({
-        config, checks: CHECK_ENTRIES, once: values.once ?? false,
+        config, checks: CHECK_ENTRIES, once: values.once ?? false, drainTimeoutMs,
         ...(values.collector ? { collector: values.collector } : {}),
         ...(values.progress ? { progress: (l: string) => console.log(l) } : {}),
+      }).catch((e: unknown) => {
+        // --once gave up waiting for the collector: nothing is lost, say so and what to check.
+        // (The transport raises this one without a code; its wording is matched here.)
+        const m = /^outbox not drained within (\d+) ms \((\d+) findings waiting\)/.exec((e as Error)?.message ?? '');
+        if (!m) throw e;
+        const to = values.collector ?? config.collector ?? 'the enrolled collector';
+        throw new CanhGacError('AGENT_DELIVERY_TIMEOUT', `${to} did not acknowledge the findings within ${Number(m[1]) / 1000} s; ${m[2]} findings stay in the outbox (${join(config.data_dir, 'outbox.db')}) and go with the next run`, {
+          where: '--once', cause: e, hint: 'check that the collector runs (canhgac serve) and that this host reaches its address and port (firewall)',
+        });
       });
       process.exit(0);
     }
