@@ -311,3 +311,16 @@ describe('canhgac-agent run --once against a port where nothing listens', () => 
     }
   });
 });
+
+describe('demo --store / --es-url / --os-url values', () => {
+  it.each([
+    [['--store', 'elastic'], /--store: "elastic" is not one of sqlite, elasticsearch, opensearch \[USAGE\]/],
+    [['--store', 'opensearch'], /--os-url: --store opensearch needs --os-url URL \[USAGE\]/],
+    [['--es-url', '127.0.0.1:9200'], /--es-url: "127\.0\.0\.1:9200" is not an http\(s\) URL \[USAGE\]/],
+  ])('%j is a usage error naming the option', (args, re) => {
+    const d = tempDir('cli-store-opt');
+    try {
+      expectClear(run(CANHGAC, ['demo', '--once', '--data-dir', d, ...args]), 2, re);
+    } finally { cleanup(d); }
+  });
+});

@@ -47,9 +47,14 @@ export function loadCollectorConfig(dataDir: string, file?: string): CollectorCo
 function storeConfigFrom(values: { store?: string | undefined; 'es-url'?: string | undefined; 'os-url'?: string | undefined }, cfg: CollectorConfig): Record<string, unknown> {
   const type = values.store ?? (values['es-url'] ? 'elasticsearch' : values['os-url'] ? 'opensearch' : undefined);
   if (!type) return cfg.store as Record<string, unknown>;
+  if (!['sqlite', 'elasticsearch', 'opensearch'].includes(type)) {
+    throw new CanhGacError('USAGE', `${JSON.stringify(type)} is not one of sqlite, elasticsearch, opensearch`, { where: '--store' });
+  }
   if (type === 'sqlite') return { type };
+  const opt = type === 'elasticsearch' ? '--es-url' : '--os-url';
   const url = type === 'elasticsearch' ? values['es-url'] : values['os-url'];
-  if (!url) throw new CanhGacError('USAGE', `--store ${type} needs ${type === 'elasticsearch' ? '--es-url' : '--os-url'} URL`);
+  if (!url) throw new CanhGacError('USAGE', `--store ${type} needs ${opt} URL`, { where: opt, hint: `e.g. ${opt} http://127.0.0.1:9200` });
+  if (!/^https?:\/\/[^/\s]+/.test(url)) throw new CanhGacError('USAGE', `${JSON.stringify(url)} is not an http(s) URL`, { where: opt, hint: `e.g. ${opt} http://127.0.0.1:9200` });
   return { ...(cfg.store as Record<string, unknown>), type, nodes: [url] };
 }
 
