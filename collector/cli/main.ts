@@ -19,7 +19,7 @@ import { lockDataDir } from './lock.js';
 import { feedImport, feedStatusCommand, feedTrustAdd, feedTrustList } from './feed.js';
 import { agentDocument, agentsTable, alertDocument, alertsTable, findingDocument, findingsTable } from './format.js';
 
-const USAGE = `canhgac <command> [options]   (every command takes --data-dir DIR, default ./.canhgac)
+const USAGE = `canhgac <command> [options]   (every command takes --data-dir DIR, default ./.canhgac or $CANHGAC_DATA_DIR; and --help)
   demo [--once] [--fim-path DIR]… [--store sqlite|elasticsearch|opensearch --es-url URL --os-url URL]
   serve [--config FILE]
   token create [--ttl 24h] [--uses 1] [--group NAME]
