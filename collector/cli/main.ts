@@ -197,6 +197,9 @@ export async function main(argv: string[]): Promise<void> {
         const dataDir = resolve(values['data-dir'] ?? defaultDataDir());
         const cfg = loadCollectorConfig(dataDir, values.config);
         const rulesDir = rulesDirFor(cfg, values.config);
+        // Listen for Ctrl-C / SIGTERM from the start: one that comes while the collector is still starting
+        // must also end in a clean shutdown (exit 0), not in the signal's default action.
+        const stopRequested = new Promise<void>((r) => { process.once('SIGINT', r); process.once('SIGTERM', r); });
         mkdirSync(dataDir, { recursive: true, mode: 0o700 });
         checkDataDirAccess(dataDir, true);
         lockDataDir(dataDir);
@@ -218,7 +221,7 @@ export async function main(argv: string[]): Promise<void> {
           rules.reload();
           for (const e of rules.summary().errors) console.error(`rule skipped: ${e}`);
         });
-        await new Promise<void>((r) => { process.once('SIGINT', r); process.once('SIGTERM', r); });
+        await stopRequested;
         await c.close();
         process.exit(0);
         break;
