@@ -324,3 +324,19 @@ describe('demo --store / --es-url / --os-url values', () => {
     } finally { cleanup(d); }
   });
 });
+
+describe('canhgac demo --once stopped with Ctrl-C', () => {
+  // Once the demo holds its data directory (collector.pid), while it starts; and later, during the agent's pass.
+  it.each(['collector.pid', 'agent/outbox.db'])('once %s exists: closes cleanly (no collector.pid left), says so, exit 130', async (marker) => {
+    const d = tempDir('cli-demo-once-int');
+    const svc = start(CANHGAC, ['demo', '--once', '--data-dir', d]);
+    try {
+      const t0 = Date.now();
+      while (!existsSync(join(d, marker)) && Date.now() - t0 < 30_000) await new Promise((r) => setTimeout(r, 20));
+      expect(await svc.stop('SIGINT')).toBe(130);
+      expect(svc.lines.join('\n')).toMatch(/stopped before the first pass finished/);
+      expect(svc.lines.join('\n')).not.toMatch(/\n\s+at .+:\d+:\d+/);
+      expect(existsSync(join(d, 'collector.pid'))).toBe(false);
+    } finally { cleanup(d); }
+  });
+});
