@@ -50,6 +50,24 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   const say = (l: string): void => { if (tty) process.stdout.write(`\x1b[2m[${((Date.now() - t0) / 1000).toFixed(1).padStart(5)} s] ${l}\x1b[0m\n`); };
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
   const log = logger('demo');
+  // Ctrl-C / SIGTERM are heard from the start, so a stop during startup also closes the store and the
+  // collector cleanly; each wait below ends early when one came.
+  let stopped = false;
+  const stopRequested = new Promise<void>((r) => {
+    const on = (): void => { stopped = true; r(); };
+    process.once('SIGINT', on);
+    process.once('SIGTERM', on);
+  });
+  const untilStopped = async (child: ReturnType<typeof runChild>): Promise<number> => Promise.race([
+    child.done,
+    stopRequested.then(async () => { child.kill('SIGTERM'); await child.done; return -1; }),
+  ]);
+  // --once was asked to finish a pass and did not: 130 (interrupted), as a shell reports Ctrl-C. Watching
+  // mode ends with Ctrl-C by design: 0.
+  const interrupted = (): number => {
+    console.error(`canhgac demo: stopped before the first pass finished; what was stored so far stays in ${o.dataDir} (canhgac alerts list --data-dir ${o.dataDir}); the next demo run continues from it`);
+    return o.once ? 130 : 0;
+  };
   let store: Store | undefined;
   let closeCollector: (() => Promise<void>) | undefined;
   try {
@@ -83,7 +101,8 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       });
       say('enrolling the local agent with a fresh single-use token…');
       const enrolled = runChild(['enroll', '--collector', address, '--token', token, '--ca-fingerprint', collector.pki.caFingerprint, '--data-dir', agentDir], say);
-      const code = await enrolled.done;
+      const code = await untilStopped(enrolled);
+      if (stopped) return interrupted();
       if (code !== 0) {
         console.error('canhgac demo: the local agent could not enroll (see the messages above)');
         return 1;
@@ -94,8 +113,10 @@ export async function runDemo(o: DemoOptions): Promise<number> {
 
     const args = ['run', '--data-dir', agentDir, '--collector', address, '--progress', ...o.fimPaths.flatMap((p) => ['--fim-path', p])];
     if (o.once) {
+      if (stopped) return interrupted();
       const agent = runChild([...args, '--once'], say);
-      const code = await agent.done;
+      const code = await untilStopped(agent);
+      if (stopped) return interrupted();
       if (code !== 0) {
         console.error(`canhgac demo: the agent exited with code ${code} (see the messages above)`);
         return 1;
@@ -106,6 +127,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
       return 0;
     }
 
+    if (stopped) return interrupted();
     const agent = runChild(args, say);
     // Print the summary once the first full pass has settled, then new alerts as they come.
     let since = new Date(0).toISOString();
@@ -124,17 +146,18 @@ export async function runDemo(o: DemoOptions): Promise<number> {
         }
       })().catch((e) => log.error('summary failed', { error: (e as Error).message }));
     }, 1000);
-    const stopped = await Promise.race([
+    const ended = await Promise.race([
       agent.done.then((c) => ({ agentExit: c })),
-      new Promise<{ agentExit?: number }>((r) => { process.once('SIGINT', () => r({})); process.once('SIGTERM', () => r({})); }),
+      stopRequested.then((): { agentExit?: number } => ({})),
     ]);
     clearInterval(timer);
-    if (stopped.agentExit === undefined) {
+    if (ended.agentExit === undefined) {
       agent.kill('SIGTERM');
       await agent.done;
-      return 0;
+      // Stopped before the summary: say so, or the person sees nothing at all and may think the demo failed.
+      return printed ? 0 : interrupted();
     }
-    console.error(`canhgac demo: the agent stopped with code ${stopped.agentExit}`);
+    console.error(`canhgac demo: the agent stopped with code ${ended.agentExit}`);
     return 1;
   } finally {
     if (closeCollector) await closeCollector();

@@ -2,7 +2,7 @@
  * canhgac feed import|status|trust: the offline vulnerability feed of a collector's data directory
  * (docs/vulnerability-data.md §4–§5, §9).
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { CanhGacError } from '../../common/errors.js';
 import { table } from '../../common/table.js';
@@ -68,6 +68,15 @@ export async function feedImport(o: FeedImportOptions): Promise<void> {
   const file = resolve(o.file);
   if (o.allowOlder && !o.reason?.trim()) {
     throw new CanhGacError('USAGE', '--allow-older needs --reason: the audit trail records why an older feed replaced a newer one', { where: '--reason' });
+  }
+  // Check the file before touching the data directory: a mistyped path must leave nothing behind.
+  try {
+    accessSync(file, constants.R_OK);
+    if (statSync(file).isDirectory()) throw Object.assign(new Error('EISDIR'), { code: 'EISDIR' });
+  } catch (e) {
+    throw new CanhGacError('COLLECTOR_FEED_IMPORT', `cannot read the bundle file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, {
+      where: file, cause: e, hint: 'give the path of the .cgfeed file copied from the feed build machine; the active feed is unchanged',
+    });
   }
   mkdirSync(o.dataDir, { recursive: true, mode: 0o700 });
   const configured: TrustedKey[] = [
