@@ -65,6 +65,28 @@ describe('end to end: enrollment, streaming, alerts', () => {
     } finally { cleanup(other); }
   });
 
+  it('enrolls with the token from a file or from CANHGAC_ENROLL_TOKEN (kept out of the process list); two sources at once are refused', () => {
+    const addr = `127.0.0.1:${collector.port}`;
+    const dirs = [tempDir('e2e-agent-tf'), tempDir('e2e-agent-env'), tempDir('e2e-agent-two')];
+    try {
+      const fileToken = createToken(dataDir, ['--uses', '1']);
+      const tokenFile = join(dirs[0]!, '..', `token-${Date.now()}.txt`);
+      writeFileSync(tokenFile, `${fileToken}\n`, { mode: 0o600 });
+      const byFile = run(AGENT, ['enroll', '--collector', addr, '--token-file', tokenFile, '--ca-fingerprint', collector.fingerprint, '--data-dir', join(dirs[0]!, 'a')]);
+      rmSync(tokenFile, { force: true });
+      expect(byFile.stderr).toBe('');
+      expect(byFile.code).toBe(0);
+      const byEnv = run(AGENT, ['enroll', '--collector', addr, '--ca-fingerprint', collector.fingerprint, '--data-dir', join(dirs[1]!, 'a')], { env: { CANHGAC_ENROLL_TOKEN: createToken(dataDir, ['--uses', '1']) } });
+      expect(byEnv.code).toBe(0);
+      const two = run(AGENT, ['enroll', '--collector', addr, '--token', 'cgt_a', '--ca-fingerprint', collector.fingerprint, '--data-dir', join(dirs[2]!, 'a')], { env: { CANHGAC_ENROLL_TOKEN: 'cgt_b' } });
+      expect(two.code).not.toBe(0);
+      expect(two.stderr).toMatch(/give the enrollment token once, not with --token and CANHGAC_ENROLL_TOKEN/);
+      const missing = run(AGENT, ['enroll', '--collector', addr, '--token-file', join(dirs[2]!, 'nope.txt'), '--ca-fingerprint', collector.fingerprint, '--data-dir', join(dirs[2]!, 'a')]);
+      expect(missing.code).not.toBe(0);
+      expect(missing.stderr).toMatch(/cannot read the token file: ENOENT/);
+    } finally { cleanup(...dirs); }
+  });
+
   it('refuses enrollment when the pinned CA fingerprint does not match', () => {
     const token = createToken(dataDir);
     const other = tempDir('e2e-agent3');

@@ -1,5 +1,5 @@
 /** canhgac-agent: enroll | run | version */
-import { accessSync, constants, existsSync, mkdirSync, rmdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, parseDuration, usageFor, wantsHelp } from '../../common/args.js';
 import { loadYamlConfig, parseYamlConfig } from '../../common/config.js';
@@ -10,10 +10,35 @@ import { runAgent } from '../run.js';
 import { AGENT_VERSION, enroll } from '../transport/enroll.js';
 
 const USAGE = `canhgac-agent <command> [options]   (--data-dir DIR defaults to ${defaultDataDir()})
-  enroll --collector HOST:PORT --token TOKEN --ca-fingerprint sha256:… [--data-dir DIR]
+  enroll --collector HOST:PORT (--token-file FILE | --token TOKEN) --ca-fingerprint sha256:… [--data-dir DIR]
+                    the token may also come from CANHGAC_ENROLL_TOKEN; --token shows it to every user in ps
   run [--config FILE] [--data-dir DIR] [--collector HOST:PORT] [--once [--wait 120s]] [--progress] [--fim-path DIR]…
                     without --config, reads agent.yaml in the data directory when it is there
   version`;
+
+/**
+ * The enrollment token: exactly one of --token, --token-file and CANHGAC_ENROLL_TOKEN. A file (or the
+ * environment) keeps the token out of the process list, where --token shows it to every local user.
+ */
+export function enrollToken(flag: string | undefined, file: string | undefined, env: string | undefined, hint: string): string {
+  const given = [flag !== undefined && '--token', file !== undefined && '--token-file', env ? 'CANHGAC_ENROLL_TOKEN' : false].filter(Boolean);
+  if (given.length === 0) throw new CanhGacError('USAGE', 'an enrollment token is required: --token-file FILE, CANHGAC_ENROLL_TOKEN or --token', { hint });
+  if (given.length > 1) throw new CanhGacError('USAGE', `give the enrollment token once, not with ${given.join(' and ')}`, { hint });
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new CanhGacError('USAGE', `cannot read the token file: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { where: file, hint: 'the file holds the token canhgac token create printed, on one line' });
+    }
+    const lines = text.split(/\r?\n/).map((l) => l.trim()).filter((l) => l.length > 0);
+    if (lines.length !== 1) throw new CanhGacError('USAGE', `the token file must hold exactly one non-empty line (it has ${lines.length})`, { where: file, hint: 'the file holds the token canhgac token create printed, on one line' });
+    return lines[0]!;
+  }
+  const t = (flag ?? env ?? '').trim();
+  if (!t) throw new CanhGacError('USAGE', 'the enrollment token is empty', { hint });
+  return t;
+}
 
 export function loadAgentConfig(file: string | undefined, overrides: { dataDir?: string; fimPaths?: string[] }): AgentConfig {
   const schema = agentConfigSchema(CHECK_ENTRIES);
@@ -52,15 +77,17 @@ export async function main(argv: string[]): Promise<void> {
   try {
     if (cmd === 'enroll') {
       const { values } = parse(rest, {
-        collector: { type: 'string' }, token: { type: 'string' }, 'ca-fingerprint': { type: 'string' }, 'data-dir': { type: 'string' },
+        collector: { type: 'string' }, token: { type: 'string' }, 'token-file': { type: 'string' }, 'ca-fingerprint': { type: 'string' }, 'data-dir': { type: 'string' },
       }, usageFor(USAGE, ['enroll']));
-      for (const k of ['collector', 'token', 'ca-fingerprint'] as const) {
-        if (!values[k]) throw new CanhGacError('USAGE', `--${k} is required`, { hint: `usage: ${usageFor(USAGE, ['enroll'])}\n  (the token and the CA fingerprint come from canhgac token create on the collector)` });
+      const hint = `usage: ${usageFor(USAGE, ['enroll'])}\n  (the token and the CA fingerprint come from canhgac token create on the collector)`;
+      for (const k of ['collector', 'ca-fingerprint'] as const) {
+        if (!values[k]) throw new CanhGacError('USAGE', `--${k} is required`, { hint });
       }
+      const token = enrollToken(values.token, values['token-file'], process.env.CANHGAC_ENROLL_TOKEN, hint);
       const dataDir = values['data-dir'] ?? defaultDataDir();
       const existed = existsSync(dataDir);
       checkAgentDataDir(dataDir);
-      const id = await enroll({ collector: values.collector!, token: values.token!, caFingerprint: values['ca-fingerprint']!, dataDir }).catch((e: unknown) => {
+      const id = await enroll({ collector: values.collector!, token, caFingerprint: values['ca-fingerprint']!, dataDir }).catch((e: unknown) => {
         // A refused enrollment leaves no empty data directory it made behind.
         if (!existed) try { rmdirSync(dataDir); } catch { /* not empty: keep what is there */ }
         throw e;

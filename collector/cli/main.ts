@@ -256,7 +256,7 @@ export async function main(argv: string[]): Promise<void> {
         else {
           console.log(secret);
           console.error(`token ${id}: expires ${new Date(now.getTime() + ttl).toISOString()}, uses ${uses ?? 'unlimited'}`);
-          console.error(`enroll with: canhgac-agent enroll --collector HOST:PORT --token ${secret.slice(0, 8)}… --ca-fingerprint ${pki.caFingerprint}`);
+          console.error(`enroll with: canhgac-agent enroll --collector HOST:PORT --token-file FILE (the token on one line) --ca-fingerprint ${pki.caFingerprint}`);
         }
         return;
       }
