@@ -11,11 +11,11 @@
  * so a crash or an error at any point leaves the previous feed active. The previous feed is
  * kept (for a quick switch back); older ones are removed.
  */
-import { randomUUID } from 'node:crypto';
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { z } from 'zod';
+import { takePidLock } from '../../common/pid-lock.js';
 import { FeedError, VulnCodes, VulnError } from './errors.js';
 import { manifestSchema, sha256, verifyBundle, type FeedFile, type FeedManifest, type FeedSource } from './bundle.js';
 import { parseKev, type KevCatalog } from './kev.js';
@@ -125,53 +125,15 @@ async function readCurrent(dataDir: string): Promise<string | undefined> {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    // EPERM: the process exists but belongs to another user (an import run as another account).
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
- * The import lock: `.import.lock` created exclusively, holding the importer's pid. A lock whose
- * process is gone is taken over by renaming it to a name of our own — only one of several importers
- * racing for the same stale lock can succeed at that rename — and then creating it exclusively again,
- * so that two imports never both believe they hold it (they would both pass the rollback check
- * against the same active feed and the last to activate would win, unaudited).
+ * The import lock (`.import.lock`, common/pid-lock.ts): two imports never both hold it — they would both
+ * pass the rollback check against the same active feed and the last to activate would win, unaudited.
  */
-async function acquireLock(root: string): Promise<() => Promise<void>> {
+function acquireLock(root: string): () => void {
   const lock = join(root, '.import.lock');
-  const busy = (who: string): VulnError => new VulnError(VulnCodes.FEED_BUSY, `another feed import is running (${who})`, { where: lock, hint: 'wait for it to finish, then run this import again' });
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await writeFile(lock, `${process.pid}\n`, { flag: 'wx' });
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-    }
-    const text = (await readFile(lock, 'utf8').catch(() => '')).trim();
-    const pid = Number(text);
-    if (Number.isInteger(pid) && pid > 0 && processAlive(pid)) throw busy(`process ${pid}`);
-    if (attempt > 0) throw busy(`lock holder ${text || 'unknown'}`);
-    const aside = join(root, `.import.lock.stale-${process.pid}-${randomUUID()}`);
-    try {
-      await rename(lock, aside);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw busy('it took over the stale lock first');
-      throw e;
-    }
-    const moved = (await readFile(aside, 'utf8').catch(() => '')).trim();
-    await rm(aside, { force: true });
-    // What we moved aside must be the stale lock we read, not a lock another importer has just taken.
-    if (moved !== text) throw busy(`process ${moved || 'unknown'}`);
-  }
-  return async () => {
-    const holder = (await readFile(lock, 'utf8').catch(() => '')).trim();
-    if (holder === String(process.pid)) await rm(lock, { force: true });
-  };
+  return takePidLock(lock, {
+    busy: (who) => new VulnError(VulnCodes.FEED_BUSY, `another feed import is running (${who})`, { where: lock, hint: 'wait for it to finish, then run this import again' }),
+  });
 }
 
 /** Removes feeds other than the current and previous ones, and leftovers of failed imports. */
@@ -229,7 +191,7 @@ export async function importBundleBytes(bytes: Buffer, name: string, dataDir: st
 
   const root = feedRoot(dataDir);
   await mkdir(root, { recursive: true });
-  const release = await acquireLock(root);
+  const release = acquireLock(root);
   const tmp = join(root, `${manifest.id}.tmp`);
   try {
     const previous = await readCurrent(dataDir);
@@ -288,7 +250,7 @@ export async function importBundleBytes(bytes: Buffer, name: string, dataDir: st
     if (e instanceof VulnError) throw e;
     throw new VulnError(VulnCodes.FEED_IMPORT, `the feed could not be written: ${(e as Error).message}`, { where: root, cause: e, hint: 'the previous feed is still active; check free space and permissions of the data directory' });
   } finally {
-    await release();
+    release();
   }
 }
 
